@@ -1,0 +1,202 @@
+"""Batch building for training: (query, passage) pair encoding and per-query candidate groups.
+
+Models never see files: the trainers get rows of the example schema (:mod:`rankkd.data.schema`), and the
+:class:`GroupCollator` turns a list of rows into model inputs plus a ``[B, N]`` target matrix for the losses.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import torch
+
+from rankkd.data.sampling import SAMPLERS
+from rankkd.data.targets import get_target_transform
+
+
+class PairEncoder:
+    """Tokenize (query, passage) pairs with separate query and passage token budgets.
+
+    Queries are cut to ``query_max_length`` tokens and passages to ``passage_max_length`` tokens *before* the pair is
+    assembled with the tokenizer's own special-token layout (``[CLS] q [SEP] p [SEP]`` for BERT, ``<s> q </s></s> p </s>``
+    for RoBERTa, ...), so a long passage can never push the query out, as joint truncation can.
+    Works on the Rust backend of any fast tokenizer (transformers 5 tokenizers all have one).
+    """
+
+    def __init__(self, tokenizer: Any, query_max_length: int = 32, passage_max_length: int = 224):
+        backend = getattr(tokenizer, "_tokenizer", None) or getattr(tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            raise TypeError(
+                f"{type(tokenizer).__name__} has no fast (Rust) backend; rankkd needs a tokenizer loaded with "
+                "AutoTokenizer.from_pretrained(..., use_fast=True)"
+            )
+        if query_max_length < 1 or passage_max_length < 1:
+            raise ValueError(
+                f"query_max_length and passage_max_length must be >= 1, got {query_max_length}, {passage_max_length}"
+            )
+        self.tokenizer = tokenizer
+        self.backend = backend
+        self.query_max_length = query_max_length
+        self.passage_max_length = passage_max_length
+        pad_id = tokenizer.pad_token_id
+        if pad_id is None:
+            pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+        self.pad_token_id = int(pad_id)
+        self.padding_side = getattr(tokenizer, "padding_side", "right")
+
+    def _encode(self, texts: Sequence[str], max_length: int) -> list:
+        encodings = self.backend.encode_batch(list(texts), add_special_tokens=False)
+        for encoding in encodings:
+            encoding.truncate(max_length)
+        return encodings
+
+    def encode(self, queries: Sequence[str], passages: Sequence[str]) -> list[dict[str, list[int]]]:
+        """Encode aligned lists of queries and passages into unpadded features (``input_ids``, ``token_type_ids``)."""
+        if len(queries) != len(passages):
+            raise ValueError(f"got {len(queries)} queries but {len(passages)} passages; they must be aligned")
+        # Encode each distinct query once: a group shares its query across N passages.
+        unique_queries = list(dict.fromkeys(queries))
+        query_encodings = dict(zip(unique_queries, self._encode(unique_queries, self.query_max_length)))
+        passage_encodings = self._encode(passages, self.passage_max_length)
+        features = []
+        for query, passage_encoding in zip(queries, passage_encodings):
+            pair = self.backend.post_process(query_encodings[query], passage_encoding, add_special_tokens=True)
+            features.append({"input_ids": pair.ids, "token_type_ids": pair.type_ids})
+        return features
+
+    def pad(self, features: Sequence[dict[str, list[int]]], with_token_type_ids: bool = True) -> dict[str, torch.Tensor]:
+        """Pad to the longest feature (dynamic padding) on the tokenizer's padding side."""
+        length = max(len(f["input_ids"]) for f in features)
+        input_ids = torch.full((len(features), length), self.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(features), length), dtype=torch.long)
+        token_type_ids = torch.zeros((len(features), length), dtype=torch.long)
+        for row, feature in enumerate(features):
+            n = len(feature["input_ids"])
+            span = slice(length - n, length) if self.padding_side == "left" else slice(0, n)
+            input_ids[row, span] = torch.tensor(feature["input_ids"], dtype=torch.long)
+            attention_mask[row, span] = 1
+            token_type_ids[row, span] = torch.tensor(feature["token_type_ids"], dtype=torch.long)
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if with_token_type_ids:
+            batch["token_type_ids"] = token_type_ids
+        return batch
+
+    def __call__(self, queries: Sequence[str], passages: Sequence[str]) -> dict[str, torch.Tensor]:
+        return self.pad(self.encode(queries, passages), with_token_type_ids=self.uses_token_type_ids)
+
+    @property
+    def uses_token_type_ids(self) -> bool:
+        return "token_type_ids" in getattr(self.tokenizer, "model_input_names", ["token_type_ids"])
+
+
+def _nan_to_none(values: Sequence[Any] | None) -> list[float] | None:
+    if values is None:
+        return None
+    return [math.nan if v is None else float(v) for v in values]
+
+
+@dataclass
+class GroupCollator:
+    """Collate example-schema rows into groups of ``group_size`` candidates per query.
+
+    For every row it samples candidate indices (``strategy``: top, random, single_relevant, top_and_random, within
+    ``depth``), then builds ``targets[B, N]`` from the chosen ``target`` source:
+
+    - ``"teacher_ranks"`` through ``target_transform`` (reciprocal, linear, topk: see :mod:`rankkd.data.targets`),
+    - ``"teacher_scores"`` used as they are,
+    - ``"labels"`` (graded relevance; unjudged = NaN, which the losses mask out),
+    - ``"none"`` (contrastive losses that only need the positive first).
+
+    Groups shorter than ``group_size`` are padded and masked (``mask[B, N]``), never dropped. Raw texts are kept under
+    ``queries``/``passages`` so an online teacher can score them with its own tokenizer. Each column named in
+    ``extra_targets`` (e.g. ``labels`` next to teacher scores, for DeAR's hybrid loss) comes as a further ``[B, N]``
+    matrix ``targets_<column>`` (NaN where unknown).
+    """
+
+    encoder: PairEncoder
+    group_size: int = 8
+    strategy: str = "top"
+    depth: int | None = None
+    target: str = "teacher_ranks"
+    target_transform: str = "reciprocal"
+    target_transform_kwargs: dict = field(default_factory=dict)
+    min_positive_label: float = 1.0
+    seed: int = 0
+    keep_texts: bool = False
+    extra_targets: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.strategy not in SAMPLERS:
+            raise ValueError(f"unknown sampling strategy {self.strategy!r}; available: {sorted(SAMPLERS)}")
+        if self.target not in {"teacher_ranks", "teacher_scores", "labels", "none"}:
+            raise ValueError(
+                f"unknown target {self.target!r}; expected one of teacher_ranks, teacher_scores, labels, none"
+            )
+        self._transform = get_target_transform(self.target_transform, **self.target_transform_kwargs)
+        self._rng = random.Random(self.seed)
+
+    def _targets(self, row: dict[str, Any], index: list[int], target: str | None = None) -> list[float]:
+        target = target or self.target
+        if target == "none":
+            return [0.0] * len(index)
+        column = row.get(target)
+        if column is None:
+            raise KeyError(
+                f"row for qid {row.get('qid')!r} has no {target!r} column; the collator was asked for "
+                f"target={target!r} (available: {sorted(k for k, v in row.items() if v is not None)})"
+            )
+        values = _nan_to_none(column)
+        if target == "teacher_ranks":
+            chosen = [values[i] for i in index]
+            return [float(t) for t in self._transform(chosen)]
+        return [values[i] for i in index]
+
+    def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        queries: list[str] = []
+        passages: list[str] = []
+        targets: list[list[float]] = []
+        extras: dict[str, list[list[float]]] = {name: [] for name in self.extra_targets}
+        for row in rows:
+            positives = None
+            if self.strategy == "single_relevant":
+                labels = _nan_to_none(row.get("labels")) or []
+                positives = {
+                    d for d, y in zip(row["docids"], labels) if not math.isnan(y) and y >= self.min_positive_label
+                }
+            index = SAMPLERS[self.strategy](
+                row["docids"], self.group_size, depth=self.depth, positives=positives, rng=self._rng
+            )
+            queries.extend([row["query"]] * len(index))
+            passages.extend(row["texts"][i] for i in index)
+            targets.append(self._targets(row, index))
+            for name in self.extra_targets:
+                extras[name].append(self._targets(row, index, name))
+        width = max(len(t) for t in targets)
+        mask = torch.zeros((len(rows), width), dtype=torch.bool)
+        flat_index = []
+        for r, row_targets in enumerate(targets):
+            n = len(row_targets)
+            mask[r, :n] = True
+            flat_index.extend(r * width + j for j in range(n))
+        batch: dict[str, Any] = dict(self.encoder(queries, passages))
+        batch["targets"] = _to_matrix(targets, width)
+        for name, values in extras.items():
+            batch[f"targets_{name}"] = _to_matrix(values, width)
+        batch["mask"] = mask
+        # Where each encoded pair goes in the [B, N] score matrix (groups may be ragged).
+        batch["pair_index"] = torch.tensor(flat_index, dtype=torch.long)
+        if self.keep_texts:
+            batch["queries"] = queries
+            batch["passages"] = passages
+        return batch
+
+
+def _to_matrix(rows: list[list[float]], width: int) -> torch.Tensor:
+    """Ragged rows as a ``[B, width]`` float matrix, NaN-padded (the losses mask NaN targets)."""
+    matrix = torch.full((len(rows), width), math.nan)
+    for r, values in enumerate(rows):
+        matrix[r, : len(values)] = torch.tensor(values, dtype=torch.float)
+    return matrix

@@ -1,0 +1,48 @@
+"""Tiny models built from a config, for tests and offline demos (never downloaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_WORDS = (
+    "the a an of to in and is for on with what how why who when where does do are was be by as at it this that from "
+    "cat dog flea life cycle cost concrete floor definition law judgment river bank money water tree leaf sun moon "
+    "year day time long short big small high low good bad new old first last many much more most other some such "
+    "ranking passage query document search relevant answer question model neural network learning data"
+).split()
+
+
+def write_wordpiece_vocab(path: Path) -> Path:
+    """A small WordPiece vocabulary: special tokens, letters, ## letters and a few hundred common words."""
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)] + [str(d) for d in range(10)]
+    punct = list(".,;:!?'\"()[]-_/&%$#@*+=<>")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + letters + punct + ["##" + c for c in letters] + _WORDS
+    seen: dict[str, None] = dict.fromkeys(vocab)
+    path.write_text("\n".join(seen) + "\n", encoding="utf-8")
+    return path
+
+
+def make_tiny_cross_encoder(out_dir: str | Path, seed: int = 0, num_labels: int = 1) -> Path:
+    """Save a 2-layer, 32-dim BERT sequence classifier and its tokenizer to ``out_dir``."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    vocab_path = write_wordpiece_vocab(out_dir / "vocab.txt")
+    tokens = vocab_path.read_text(encoding="utf-8").split("\n")[:-1]
+    tokenizer = BertTokenizerFast(vocab={tok: i for i, tok in enumerate(tokens)}, do_lower_case=True)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=num_labels,
+    )
+    torch.manual_seed(seed)
+    model = BertForSequenceClassification(config)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir

@@ -1,0 +1,16 @@
+"""Re-ranker trainers: one config dataclass + one Trainer subclass per method."""
+
+from rankkd.trainers.base import RerankerConfig, RerankerTrainer
+from rankkd.trainers.listwise_config import ListwiseConfig
+from rankkd.trainers.listwise_trainer import ListwiseTrainer
+from rankkd.trainers.pointwise_kd_config import PointwiseKDConfig
+from rankkd.trainers.pointwise_kd_trainer import PointwiseKDTrainer
+
+__all__ = [
+    "ListwiseConfig",
+    "ListwiseTrainer",
+    "PointwiseKDConfig",
+    "PointwiseKDTrainer",
+    "RerankerConfig",
+    "RerankerTrainer",
+]
