@@ -84,3 +84,19 @@ def make_toy_examples(n_queries: int = 16, n_candidates: int = 6, seed: int = 0)
         rows["teacher_scores"].append([g + rng.uniform(-0.2, 0.2) for g in grades])
         rows["labels"].append([float(g) for g in grades])
     return datasets.Dataset.from_dict(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m rankkd.testing toy OUT_DIR [N_QUERIES]``: save the toy task (for offline smoke runs of the scripts)."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 2 or args[0] != "toy":
+        raise SystemExit("usage: python -m rankkd.testing toy OUT_DIR [N_QUERIES]")
+    n_queries = int(args[2]) if len(args) > 2 else 64
+    make_toy_examples(n_queries, 8).save_to_disk(args[1])
+    print(args[1])
+
+
+if __name__ == "__main__":
+    main()

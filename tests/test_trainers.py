@@ -203,3 +203,20 @@ def test_ranking_evaluator_keeps_the_best_checkpoint(tiny_bert_dir, tmp_path):
     evals = [entry["eval_ndcg@10"] for entry in trainer.state.log_history if "eval_ndcg@10" in entry]
     assert len(evals) >= 3
     assert trainer.state.best_metric == pytest.approx(max(evals))
+
+
+def test_length_sorted_chunks_give_the_scores_of_one_padded_pass(tiny_bert_dir, tmp_path):
+    from rankkd.trainers import ListwiseConfig, ListwiseTrainer
+
+    model, tokenizer = _tiny_model(tiny_bert_dir)
+    model.eval()
+    data = make_toy_examples(6, 6, seed=9)
+    scores = []
+    for chunk in (None, 5):
+        args = _config(ListwiseConfig, tmp_path, length_sorted_chunks=chunk)
+        trainer = ListwiseTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
+        batch = trainer.data_collator([data[i] for i in range(6)])
+        with torch.no_grad():
+            scores.append(trainer.score_groups(model, batch))
+    assert scores[0].shape == (6, 6)
+    torch.testing.assert_close(scores[0], scores[1], atol=1e-5, rtol=1e-5)

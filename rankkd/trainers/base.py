@@ -32,9 +32,9 @@ class RerankerConfig(TrainingArguments):
         query_max_length / passage_max_length: separate token budgets for the query and the passage.
 
     Parameters that control the loss:
-        loss: a loss name from :data:`rankkd.losses.LOSSES`, or several joined by ``+`` (e.g. ``"kl+ranknet"``).
+        loss: a loss name from :data:`rankkd.losses.LOSSES`, or several joined by ``+`` (e.g. ``"kl_div+ranknet"``).
         loss_weights: weights for the components, in the order of ``loss`` (default: all 1.0).
-        loss_kwargs: keyword arguments per component, ``{"kl": {"temperature": 2.0}}``.
+        loss_kwargs: keyword arguments per component, ``{"kl_div": {"temperature": 2.0}}``.
 
     Parameters that control the model:
         model_name_or_path: the student; a folder or Hub id of an ``AutoModelForSequenceClassification``.
@@ -51,7 +51,12 @@ class RerankerConfig(TrainingArguments):
     target_transform: str = field(default="reciprocal", metadata={"help": "reciprocal | linear | topk"})
     query_max_length: int = field(default=32, metadata={"help": "Query token budget."})
     passage_max_length: int = field(default=224, metadata={"help": "Passage token budget."})
-    loss: str = field(default="ranknet", metadata={"help": "Loss name(s) joined by '+', e.g. 'kl+ranknet'."})
+    length_sorted_chunks: int | None = field(
+        default=32,
+        metadata={"help": "Run the batch's pairs through the model in chunks of this many, sorted by length, each "
+                  "padded only to its own longest pair (less padding, same gradients). None: one pass."},
+    )
+    loss: str = field(default="ranknet", metadata={"help": "Loss name(s) joined by '+', e.g. 'kl_div+ranknet'."})
     loss_weights: list[float] | None = field(default=None, metadata={"help": "Weights of the loss components."})
     loss_kwargs: dict[str, Any] | str | None = field(
         default=None, metadata={"help": "Per-component kwargs as a dict (or JSON string): {name: {kw: value}}."}
@@ -79,6 +84,10 @@ class RerankerConfig(TrainingArguments):
             )
         if self.group_size < 1:
             raise ValueError(f"group_size must be >= 1, got {self.group_size}")
+        if self.bf16 and not self.use_cpu and not _has_accelerator():
+            # transformers refuses bf16 without use_cpu on a CPU-only machine; bf16 autocast on CPU is what we want.
+            logger.info("no GPU/accelerator found: training on the CPU (use_cpu=True) with bf16 autocast")
+            self.use_cpu = True
         super().__post_init__()
 
     @property
@@ -149,6 +158,8 @@ class RerankerTrainer(Trainer):
         if not args.label_names:
             args.label_names = ["targets"]  # lets the eval loop compute the loss on an eval_dataset
         data_collator = kwargs.pop("data_collator", None) or self.make_collator(args)
+        if train_dataset is not None and args.sampling == "single_relevant":
+            train_dataset = keep_rows_with_positive(train_dataset, data_collator.min_positive_label)
         super().__init__(
             model=model,
             args=args,
@@ -205,13 +216,40 @@ class RerankerTrainer(Trainer):
     needs_texts = False  # an online teacher needs the raw texts in the batch
 
     # ------------------------------------------------------------------ training
-    def score_groups(self, model, inputs: dict[str, Any]) -> torch.Tensor:
-        """Scores of the batch's pairs as a ``[B, N]`` matrix (padding entries are 0 and masked)."""
+    def score_pairs(self, model, inputs: dict[str, Any]) -> torch.Tensor:
+        """One score per encoded pair, in batch order.
+
+        With ``length_sorted_chunks`` the pairs go through the model in length-sorted chunks, each cut to its own
+        longest pair: a batch of B·N pairs padded to the single longest one wastes most of its compute on padding.
+        The scores (and so the gradients) are those of one padded pass, up to floating-point rounding.
+        """
         model_inputs = {k: inputs[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in inputs}
+        chunk = self.args.length_sorted_chunks
+        n_pairs = model_inputs["input_ids"].shape[0]
+        # Only right padding: trimming left padding would shift the position ids of decoder models.
+        if not chunk or n_pairs <= chunk or self.encoder.padding_side == "left":
+            return self._pair_logits(model, model_inputs)
+        lengths = model_inputs["attention_mask"].sum(dim=1)
+        order = torch.argsort(lengths, descending=True, stable=True)
+        pieces = []
+        for start in range(0, n_pairs, chunk):
+            index = order[start : start + chunk]
+            width = int(lengths[index].max())
+            pieces.append(self._pair_logits(model, {k: v[index][:, :width] for k, v in model_inputs.items()}))
+        logits = torch.empty(n_pairs, dtype=pieces[0].dtype, device=pieces[0].device)
+        return logits.index_copy(0, order.to(logits.device), torch.cat(pieces))
+
+    @staticmethod
+    def _pair_logits(model, model_inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         logits = model(**model_inputs).logits
         if logits.shape[-1] > 1:
             # Two-class heads (monoBERT style): the relevance score is the positive-class logit.
-            logits = logits[:, -1]
+            return logits[:, -1]
+        return logits[:, 0]
+
+    def score_groups(self, model, inputs: dict[str, Any]) -> torch.Tensor:
+        """Scores of the batch's pairs as a ``[B, N]`` matrix (padding entries are 0 and masked)."""
+        logits = self.score_pairs(model, inputs)
         scores = torch.zeros(inputs["mask"].numel(), dtype=logits.dtype, device=logits.device)
         scores = scores.index_put((inputs["pair_index"],), logits.reshape(-1))
         return scores.view_as(inputs["mask"]).float()
@@ -259,6 +297,39 @@ class RerankerTrainer(Trainer):
             self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, ranking)
             metrics.update(ranking)
         return metrics
+
+
+def keep_rows_with_positive(dataset, min_label: float = 1.0):
+    """Rows with at least one labelled positive (``labels >= min_label``); the others are counted and reported.
+
+    ``single_relevant`` sampling needs a positive per group; rows without one (e.g. MS MARCO's sparse labels) cannot
+    form a group, so they are left out of training, loudly.
+    """
+    if "labels" not in dataset.column_names:
+        raise ValueError(
+            "sampling='single_relevant' needs a 'labels' column (graded qrels per candidate); the training rows have "
+            f"only {dataset.column_names}. Pass qrels when building the examples, or choose another sampling"
+        )
+    keep = [
+        i for i, labels in enumerate(dataset["labels"]) if any(y is not None and y >= min_label for y in labels)
+    ]
+    if len(keep) < len(dataset):
+        logger.warning(
+            "single_relevant sampling: %d of %d training rows have no labelled positive (label >= %s) and are not used",
+            len(dataset) - len(keep), len(dataset), min_label,
+        )
+        if not keep:
+            raise ValueError("no training row has a labelled positive; single_relevant sampling cannot form a group")
+        dataset = dataset.select(keep)
+    return dataset
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()) or (
+        hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+    )
 
 
 def _is_peft(model) -> bool:

@@ -46,9 +46,9 @@ class PointwiseKDConfig(RerankerConfig):
         if self.ranking_target not in {"labels", "teacher"}:
             raise ValueError(f"ranking_target must be 'labels' or 'teacher', got {self.ranking_target!r}")
         # The loss is fixed by alpha/temperature/ranking_loss: expose it through the shared fields for cards and logs.
-        self.loss = f"kl+{self.ranking_loss}"
+        self.loss = f"kl_div+{self.ranking_loss}"
         self.loss_weights = [self.alpha, 1.0 - self.alpha]
-        self.loss_kwargs = {"kl": {"temperature": self.temperature}}
+        self.loss_kwargs = {"kl_div": {"temperature": self.temperature}}
         if self.teacher_model_name_or_path is not None:
             self.target = "none"  # targets come from the online teacher
         super().__post_init__()

@@ -8,6 +8,8 @@ from typing import Sequence
 
 logger = logging.getLogger("rankkd")
 
+METRICS_FILE = "rankkd_metrics.json"
+
 
 def parse(config_cls: type, argv: Sequence[str] | None = None):
     """``(config, data_args)`` from ``--config file.yaml`` plus command-line flags (flags win), via TRL's parser."""
@@ -20,26 +22,37 @@ def parse(config_cls: type, argv: Sequence[str] | None = None):
     return config, data_args
 
 
-def train_main(config_cls: type, trainer_cls: type, argv: Sequence[str] | None = None) -> dict:
-    """Train ``trainer_cls`` with the parsed config; returns the final metrics (also written to ``output_dir``)."""
+def train_from_args(config, data_args, trainer_cls: type) -> dict:
+    """Build data and trainer, train (resuming if asked), evaluate, save; returns the final metrics.
+
+    The metrics land in ``<output_dir>/rankkd_metrics.json``, written last and atomically: its presence means the
+    run finished (curricula use that to skip finished stages).
+    """
     from rankkd.trainers.arguments import build_ranking_evaluator, build_train_dataset
     from rankkd.utils import atomic_write
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config, data_args = parse(config_cls, argv)
     train_dataset = build_train_dataset(data_args)
     evaluator = build_ranking_evaluator(data_args, config)
     trainer = trainer_cls(model=config.model_name_or_path, args=config, train_dataset=train_dataset,
                           ranking_evaluator=evaluator)
     result = trainer.train(resume_from_checkpoint=config.resume_from_checkpoint)
     metrics = dict(result.metrics)
+    metrics["init_model"] = str(config.model_name_or_path)  # provenance: what this run started from
     if evaluator is not None:
         metrics.update(trainer.evaluate())
     trainer.save_model(config.output_dir)
     if trainer.is_world_process_zero():
-        with atomic_write(f"{config.output_dir}/rankkd_metrics.json") as handle:
+        trainer.processing_class.save_pretrained(config.output_dir)
+        with atomic_write(f"{config.output_dir}/{METRICS_FILE}") as handle:
             json.dump(metrics, handle, indent=2)
         logger.info("final metrics: %s", json.dumps(metrics))
     if config.push_to_hub:
         trainer.push_to_hub()
     return metrics
+
+
+def train_main(config_cls: type, trainer_cls: type, argv: Sequence[str] | None = None) -> dict:
+    """Entry point of the training scripts: parse, then :func:`train_from_args`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config, data_args = parse(config_cls, argv)
+    return train_from_args(config, data_args, trainer_cls)
