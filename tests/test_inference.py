@@ -191,14 +191,15 @@ def test_lora_adapter_loads_merged_and_unmerged(tmp_path, tiny_bert_dir, tiny):
     for merge in (False, True):
         rr = PointwiseReranker.from_pretrained(tmp_path / "adapter", dtype="float32", merge_lora=merge,
                                                show_progress=False)
-        assert type(rr.model).__name__ == ("BertForSequenceClassification" if merge else "PeftModelForSequenceClassification")
+        expected_type = "BertForSequenceClassification" if merge else "PeftModelForSequenceClassification"
+        assert type(rr.model).__name__ == expected_type
         got = rr.score_pairs(QUERIES, PASSAGES)
         np.testing.assert_allclose(got, expected, atol=1e-5)
     assert np.abs(got - plain).max() > 1e-3  # the adapter was applied
 
 
-def _tiny_decoder(tmp_path: Path) -> Path:
-    """A 2-layer Llama classifier with a word-level tokenizer that adds <s>, has an eos and no pad token."""
+def _tiny_decoder(tmp_path: Path, append_eos: bool = False) -> Path:
+    """A 2-layer Llama classifier with a word-level tokenizer that adds <s> (and </s> if asked), has no pad token."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import LlamaConfig, LlamaForSequenceClassification, PreTrainedTokenizerFast
 
@@ -207,16 +208,19 @@ def _tiny_decoder(tmp_path: Path) -> Path:
     backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     backend.post_processor = processors.TemplateProcessing(
-        single="<s> $A", pair="<s> $A $B:1", special_tokens=[("<s>", 1)]
+        single="<s> $A",
+        pair="<s> $A $B:1" + (" </s>:1" if append_eos else ""),
+        special_tokens=[("<s>", 1), ("</s>", 2)],
     )
     tok = PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<s>", eos_token="</s>", unk_token="<unk>")
     config = LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256, num_labels=1,
                          bos_token_id=1, eos_token_id=2, pad_token_id=None)
     torch.manual_seed(0)
-    LlamaForSequenceClassification(config).save_pretrained(tmp_path / "llama")
-    tok.save_pretrained(tmp_path / "llama")
-    return tmp_path / "llama"
+    out = tmp_path / ("llama-eos" if append_eos else "llama")
+    LlamaForSequenceClassification(config).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
 
 
 def test_decoder_llm_gets_pad_token_and_right_padding_is_batch_invariant(tmp_path):
@@ -232,6 +236,10 @@ def test_decoder_llm_gets_pad_token_and_right_padding_is_batch_invariant(tmp_pat
     np.testing.assert_allclose(batched, alone, atol=1e-5)
     with pytest.raises(ValueError, match="ends in the pad token id 2"):
         rr.score_pairs(["what is a flea"], ["law </s>"])
+    # a template that appends eos while pad = eos can never work with a last-token head: refused up front
+    model, tok = load_sequence_classifier(_tiny_decoder(tmp_path, append_eos=True), dtype="float32")
+    with pytest.raises(ValueError, match="every pair ends in token id 2, which is also the pad id"):
+        PointwiseReranker(model, tok, query_max_length=16, passage_max_length=64)
 
 
 def _load_script():
@@ -241,7 +249,7 @@ def _load_script():
     return module
 
 
-def test_rerank_script_end_to_end(tmp_path, tiny_bert_dir, capsys):
+def _script_inputs(tmp_path: Path) -> list[str]:
     (tmp_path / "queries.tsv").write_text("q1\twhat is a flea\nq2\tdefinition of law\n", encoding="utf-8")
     corpus = [{"docid": f"d{i}", "text": p} for i, p in enumerate(PASSAGES)]
     (tmp_path / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in corpus), encoding="utf-8")
@@ -249,18 +257,27 @@ def test_rerank_script_end_to_end(tmp_path, tiny_bert_dir, capsys):
         "q1 Q0 d1 1 3.0 bm25\nq1 Q0 d0 2 2.0 bm25\nq1 Q0 d3 3 1.0 bm25\nq2 Q0 d3 1 5.0 bm25\nq2 Q0 d2 2 4.0 bm25\n",
         encoding="utf-8",
     )
-    (tmp_path / "qrels.txt").write_text("q1 0 d0 2\nq2 0 d2 1\n", encoding="utf-8")
+    return ["--run", str(tmp_path / "run.txt"), "--queries", str(tmp_path / "queries.tsv"),
+            "--corpus", str(tmp_path / "corpus.jsonl"), "--depth", "2", "--dtype", "float32", "--no-progress"]
+
+
+def test_rerank_script_end_to_end(tmp_path, tiny_bert_dir, capsys):
     out = tmp_path / "out" / "reranked.txt"
-    summary = _load_script().main([
-        "--model", str(tiny_bert_dir), "--run", str(tmp_path / "run.txt"), "--queries", str(tmp_path / "queries.tsv"),
-        "--corpus", str(tmp_path / "corpus.jsonl"), "--output", str(out), "--depth", "2", "--dtype", "float32",
-        "--qrels", str(tmp_path / "qrels.txt"), "--no-progress",
-    ])
+    summary = _load_script().main(["--model", str(tiny_bert_dir), "--output", str(out), *_script_inputs(tmp_path)])
     lines = [line.split() for line in out.read_text(encoding="utf-8").splitlines()]
     assert [(l[0], l[3], l[5]) for l in lines] == [("q1", "1", "rankkd"), ("q1", "2", "rankkd"), ("q1", "3", "rankkd"),
                                                     ("q2", "1", "rankkd"), ("q2", "2", "rankkd")]
     assert lines[2][2] == "d3"  # below depth 2: stays last
     assert summary["pairs"] == 4 and summary["queries"] == 2
-    assert 0.0 <= summary["ndcg@10_after"] <= 1.0 and summary["ndcg@10_before"] > 0.0
-    printed = capsys.readouterr().out.strip().splitlines()
-    assert printed[0].startswith("nDCG@10  input ") and json.loads(printed[-1]) == summary
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == summary
+
+
+@pytest.mark.slow  # ranx compiles its metrics with numba on first use (~10 s)
+def test_rerank_script_prints_ndcg_with_qrels(tmp_path, tiny_bert_dir, capsys):
+    (tmp_path / "qrels.txt").write_text("q1 0 d0 2\nq2 0 d2 1\n", encoding="utf-8")
+    summary = _load_script().main(["--model", str(tiny_bert_dir), "--output", str(tmp_path / "o.txt"),
+                                   "--qrels", str(tmp_path / "qrels.txt"), *_script_inputs(tmp_path)])
+    # input run: q1 ranks d0 (rel 2) second of 3 -> nDCG 1/log2(3) = 0.6309; q2 ranks d2 (rel 1) second -> 0.6309
+    assert summary["ndcg@10_before"] == pytest.approx(0.6309, abs=1e-4)
+    assert 0.0 < summary["ndcg@10_after"] <= 1.0
+    assert capsys.readouterr().out.startswith(f"nDCG@10  input 0.6309  ->  re-ranked {summary['ndcg@10_after']:.4f}")
