@@ -1,4 +1,4 @@
-"""Batch building for training: (query, passage) pair encoding and per-query candidate groups.
+"""Batch building for training: per-query candidate groups of (query, passage) pairs.
 
 Models never see files: the trainers get rows of the example schema (:mod:`rankkd.data.schema`), and the
 :class:`GroupCollator` turns a list of rows into model inputs plus a ``[B, N]`` target matrix for the losses.
@@ -13,83 +13,9 @@ from typing import Any, Sequence
 
 import torch
 
+from rankkd.data.encoding import PairEncoder
 from rankkd.data.sampling import SAMPLERS
 from rankkd.data.targets import get_target_transform
-
-
-class PairEncoder:
-    """Tokenize (query, passage) pairs with separate query and passage token budgets.
-
-    Queries are cut to ``query_max_length`` tokens and passages to ``passage_max_length`` tokens *before* the pair is
-    assembled with the tokenizer's own special-token layout (``[CLS] q [SEP] p [SEP]`` for BERT, ``<s> q </s></s> p </s>``
-    for RoBERTa, ...), so a long passage can never push the query out, as joint truncation can.
-    Works on the Rust backend of any fast tokenizer (transformers 5 tokenizers all have one).
-    """
-
-    def __init__(self, tokenizer: Any, query_max_length: int = 32, passage_max_length: int = 224):
-        backend = getattr(tokenizer, "_tokenizer", None) or getattr(tokenizer, "backend_tokenizer", None)
-        if backend is None:
-            raise TypeError(
-                f"{type(tokenizer).__name__} has no fast (Rust) backend; rankkd needs a tokenizer loaded with "
-                "AutoTokenizer.from_pretrained(..., use_fast=True)"
-            )
-        if query_max_length < 1 or passage_max_length < 1:
-            raise ValueError(
-                f"query_max_length and passage_max_length must be >= 1, got {query_max_length}, {passage_max_length}"
-            )
-        self.tokenizer = tokenizer
-        self.backend = backend
-        self.query_max_length = query_max_length
-        self.passage_max_length = passage_max_length
-        pad_id = tokenizer.pad_token_id
-        if pad_id is None:
-            pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
-        self.pad_token_id = int(pad_id)
-        self.padding_side = getattr(tokenizer, "padding_side", "right")
-
-    def _encode(self, texts: Sequence[str], max_length: int) -> list:
-        encodings = self.backend.encode_batch(list(texts), add_special_tokens=False)
-        for encoding in encodings:
-            encoding.truncate(max_length)
-        return encodings
-
-    def encode(self, queries: Sequence[str], passages: Sequence[str]) -> list[dict[str, list[int]]]:
-        """Encode aligned lists of queries and passages into unpadded features (``input_ids``, ``token_type_ids``)."""
-        if len(queries) != len(passages):
-            raise ValueError(f"got {len(queries)} queries but {len(passages)} passages; they must be aligned")
-        # Encode each distinct query once: a group shares its query across N passages.
-        unique_queries = list(dict.fromkeys(queries))
-        query_encodings = dict(zip(unique_queries, self._encode(unique_queries, self.query_max_length)))
-        passage_encodings = self._encode(passages, self.passage_max_length)
-        features = []
-        for query, passage_encoding in zip(queries, passage_encodings):
-            pair = self.backend.post_process(query_encodings[query], passage_encoding, add_special_tokens=True)
-            features.append({"input_ids": pair.ids, "token_type_ids": pair.type_ids})
-        return features
-
-    def pad(self, features: Sequence[dict[str, list[int]]], with_token_type_ids: bool = True) -> dict[str, torch.Tensor]:
-        """Pad to the longest feature (dynamic padding) on the tokenizer's padding side."""
-        length = max(len(f["input_ids"]) for f in features)
-        input_ids = torch.full((len(features), length), self.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(features), length), dtype=torch.long)
-        token_type_ids = torch.zeros((len(features), length), dtype=torch.long)
-        for row, feature in enumerate(features):
-            n = len(feature["input_ids"])
-            span = slice(length - n, length) if self.padding_side == "left" else slice(0, n)
-            input_ids[row, span] = torch.tensor(feature["input_ids"], dtype=torch.long)
-            attention_mask[row, span] = 1
-            token_type_ids[row, span] = torch.tensor(feature["token_type_ids"], dtype=torch.long)
-        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if with_token_type_ids:
-            batch["token_type_ids"] = token_type_ids
-        return batch
-
-    def __call__(self, queries: Sequence[str], passages: Sequence[str]) -> dict[str, torch.Tensor]:
-        return self.pad(self.encode(queries, passages), with_token_type_ids=self.uses_token_type_ids)
-
-    @property
-    def uses_token_type_ids(self) -> bool:
-        return "token_type_ids" in getattr(self.tokenizer, "model_input_names", ["token_type_ids"])
 
 
 def _nan_to_none(values: Sequence[Any] | None) -> list[float] | None:

@@ -23,79 +23,21 @@ import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from rankkd.data.encoding import PairEncoder, PairTemplate
+
 logger = logging.getLogger(__name__)
 
 Run = dict[str, dict[str, float]]
-
-_PROBE_A = "query probe text"
-_PROBE_B = "passage probe text here"
-
 
 class MissingTextError(KeyError):
     """A query id or document id of the run has no text in the queries / corpus given to :meth:`rerank`."""
 
     def __str__(self) -> str:  # KeyError would print the message wrapped in quotes
         return str(self.args[0]) if self.args else ""
-
-
-@dataclass(frozen=True)
-class PairTemplate:
-    """Where the special tokens go around a (query, passage) pair, as produced by the tokenizer's post-processor.
-
-    ``prefix`` / ``middle`` / ``suffix`` are the special-token ids before the query, between query and passage and
-    after the passage; the ``*_types`` fields are their token type ids and ``query_type`` / ``passage_type`` the type
-    ids of the query and passage tokens.
-    """
-
-    prefix: tuple[int, ...]
-    middle: tuple[int, ...]
-    suffix: tuple[int, ...]
-    prefix_types: tuple[int, ...]
-    middle_types: tuple[int, ...]
-    suffix_types: tuple[int, ...]
-    query_type: int
-    passage_type: int
-
-    @property
-    def num_special(self) -> int:
-        return len(self.prefix) + len(self.middle) + len(self.suffix)
-
-    @classmethod
-    def from_tokenizer(cls, tokenizer: Any) -> "PairTemplate":
-        """Learn the layout by encoding one probe pair with special tokens and reading its sequence ids."""
-        enc = tokenizer(
-            [_PROBE_A], [_PROBE_B], add_special_tokens=True, truncation=False, padding=False,
-            return_token_type_ids=True, return_attention_mask=False,
-        )
-        ids: list[int] = enc["input_ids"][0]
-        types: list[int] = enc["token_type_ids"][0] if "token_type_ids" in enc else [0] * len(ids)
-        seq_ids = enc.sequence_ids(0)
-        plain_a = tokenizer(_PROBE_A, add_special_tokens=False)["input_ids"]
-        plain_b = tokenizer(_PROBE_B, add_special_tokens=False)["input_ids"]
-        pos_a = [i for i, s in enumerate(seq_ids) if s == 0]
-        pos_b = [i for i, s in enumerate(seq_ids) if s == 1]
-        # The layout must be "specials, A, specials, B, specials" with A and B copied verbatim; anything else (a
-        # template that re-orders or rewrites the sequences) cannot be assembled from separately tokenized parts.
-        contiguous = (
-            pos_a and pos_b and pos_a == list(range(pos_a[0], pos_a[-1] + 1))
-            and pos_b == list(range(pos_b[0], pos_b[-1] + 1)) and pos_a[-1] < pos_b[0]
-        )
-        if not contiguous or [ids[i] for i in pos_a] != plain_a or [ids[i] for i in pos_b] != plain_b:
-            raise ValueError(
-                f"cannot derive a pair template from {type(tokenizer).__name__}: encoding a pair does not give "
-                "'specials + query + specials + passage + specials'"
-            )
-        a0, a1, b0, b1 = pos_a[0], pos_a[-1] + 1, pos_b[0], pos_b[-1] + 1
-        return cls(
-            prefix=tuple(ids[:a0]), middle=tuple(ids[a1:b0]), suffix=tuple(ids[b1:]),
-            prefix_types=tuple(types[:a0]), middle_types=tuple(types[a1:b0]), suffix_types=tuple(types[b1:]),
-            query_type=types[a0], passage_type=types[b0],
-        )
 
 
 def _model_max_positions(model: Any, tokenizer: Any) -> int | None:
@@ -169,7 +111,8 @@ class PointwiseReranker:
         self.query_max_length = query_max_length
         self.passage_max_length = passage_max_length
         self.show_progress = show_progress
-        self.template = PairTemplate.from_tokenizer(tokenizer)
+        self.encoder = PairEncoder(tokenizer, query_max_length, passage_max_length)
+        self.template = self.encoder.template
         max_total = query_max_length + passage_max_length + self.template.num_special
         limit = _model_max_positions(model, tokenizer)
         if limit is not None and max_total > limit:
@@ -223,24 +166,10 @@ class PointwiseReranker:
 
     # ------------------------------------------------------------------ tokenization
     def _tokenize(self, texts: Sequence[str], max_length: int) -> list[list[int]]:
-        """Token ids of each text, no special tokens, at most ``max_length`` each (one batched Rust call)."""
-        if not texts:
-            return []
-        if max_length == 0:
-            return [[] for _ in texts]
-        return self.tokenizer(
-            list(texts), add_special_tokens=False, truncation=True, max_length=max_length, padding=False,
-            return_attention_mask=False, return_token_type_ids=False,
-        )["input_ids"]
+        return self.encoder.tokenize(texts, max_length)
 
     def _assemble(self, q_ids: list[int], p_ids: list[int]) -> tuple[list[int], list[int]]:
-        t = self.template
-        ids = [*t.prefix, *q_ids, *t.middle, *p_ids, *t.suffix]
-        types = [
-            *t.prefix_types, *([t.query_type] * len(q_ids)), *t.middle_types,
-            *([t.passage_type] * len(p_ids)), *t.suffix_types,
-        ]
-        return ids, types
+        return self.encoder.assemble(q_ids, p_ids)
 
     # ------------------------------------------------------------------ scoring
     def score_pairs(self, queries: Sequence[str], passages: Sequence[str]) -> np.ndarray:

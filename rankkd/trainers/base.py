@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from transformers import PreTrainedModel, Trainer, TrainingArguments
 
-from rankkd.data.collators import GroupCollator, PairEncoder
+from rankkd.data.collators import GroupCollator
+from rankkd.data.encoding import PairEncoder
 from rankkd.losses import CombinedLoss, RankingLoss, get_loss
 
 if TYPE_CHECKING:

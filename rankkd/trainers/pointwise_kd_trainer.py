@@ -6,7 +6,8 @@ from typing import Any
 
 import torch
 
-from rankkd.data.collators import GroupCollator, PairEncoder
+from rankkd.data.collators import GroupCollator
+from rankkd.data.encoding import PairEncoder
 from rankkd.trainers.base import RerankerTrainer
 from rankkd.trainers.pointwise_kd_config import PointwiseKDConfig
 
