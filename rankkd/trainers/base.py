@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ class RerankerConfig(TrainingArguments):
 
     model_name_or_path: str | None = field(default=None, metadata={"help": "Student model folder or Hub id."})
     trust_remote_code: bool = field(default=False, metadata={"help": "Allow custom model code from the Hub."})
+    teacher_name: str | None = field(default=None, metadata={"help": "The teacher, for the model card."})
     group_size: int = field(default=8, metadata={"help": "Candidates per query in a training group."})
     sampling: str = field(default="top", metadata={"help": "top | random | single_relevant | top_and_random"})
     depth: int | None = field(default=None, metadata={"help": "Sample only within the first `depth` candidates."})
@@ -277,6 +279,35 @@ class RerankerTrainer(Trainer):
                 logs[key if mode == "train" else f"eval_{key}"] = round(value, 6)
             sums.clear()
         super().log(logs, start_time)
+
+    # ------------------------------------------------------------------ cards
+    training_data_description: str | None = None
+    method_name = "listwise distillation"
+
+    def create_model_card(self, model_name: str | None = None, **kwargs: Any) -> None:
+        """Write rankkd's model card (base model, teacher, data, losses with citations, hyper-parameters, results).
+
+        Called on ``push_to_hub`` by the Trainer and after the final save by the scripts.
+        """
+        from rankkd.cards import hyperparameters_of, write_model_card
+
+        if not self.is_world_process_zero():
+            return
+        results = {}
+        for entry in self.state.log_history:
+            results.update({k: v for k, v in entry.items() if k.startswith("eval_") and isinstance(v, (int, float))})
+        write_model_card(
+            self.args.output_dir,
+            model_name=model_name or self.args.hub_model_id or Path(self.args.output_dir).name,
+            base_model=self.args.model_name_or_path or getattr(self.model.config, "_name_or_path", None),
+            teacher=self.args.teacher_name,
+            training_data=self.training_data_description,
+            losses=dict(self.loss_fn.losses),
+            loss_weights=self.loss_fn.weights,
+            hyperparameters=hyperparameters_of(self.args),
+            results={k.removeprefix("eval_"): v for k, v in results.items() if not k.endswith(("runtime", "per_second"))},
+            method=self.method_name,
+        )
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:

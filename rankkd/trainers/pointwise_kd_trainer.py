@@ -25,6 +25,8 @@ class PointwiseKDTrainer(RerankerTrainer):
     batches of ``teacher_batch_size`` pairs, on the raw texts, with its own tokenizer.
     """
 
+    method_name = "pointwise KD (DeAR-P)"
+
     def __init__(self, model=None, args: PointwiseKDConfig | None = None, teacher_model=None, teacher_tokenizer=None, **kwargs):
         args = args if args is not None else PointwiseKDConfig(output_dir="rankkd-pointwise-kd")
         teacher_model = teacher_model if teacher_model is not None else args.teacher_model_name_or_path

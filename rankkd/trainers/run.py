@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Sequence
 
 logger = logging.getLogger("rankkd")
@@ -35,6 +36,7 @@ def train_from_args(config, data_args, trainer_cls: type) -> dict:
     evaluator = build_ranking_evaluator(data_args, config)
     trainer = trainer_cls(model=config.model_name_or_path, args=config, train_dataset=train_dataset,
                           ranking_evaluator=evaluator)
+    trainer.training_data_description = describe_data(data_args, len(train_dataset))
     result = trainer.train(resume_from_checkpoint=config.resume_from_checkpoint)
     metrics = dict(result.metrics)
     metrics["init_model"] = str(config.model_name_or_path)  # provenance: what this run started from
@@ -43,12 +45,21 @@ def train_from_args(config, data_args, trainer_cls: type) -> dict:
     trainer.save_model(config.output_dir)
     if trainer.is_world_process_zero():
         trainer.processing_class.save_pretrained(config.output_dir)
+        trainer.create_model_card()
         with atomic_write(f"{config.output_dir}/{METRICS_FILE}") as handle:
             json.dump(metrics, handle, indent=2)
         logger.info("final metrics: %s", json.dumps(metrics))
     if config.push_to_hub:
         trainer.push_to_hub()
     return metrics
+
+
+def describe_data(data_args, n_rows: int) -> str:
+    """A one-line description of the training data for the model card."""
+    if data_args.train_examples:
+        return f"`{data_args.train_examples}` ({n_rows} rows)"
+    files = ", ".join(f"`{Path(p.strip()).name}`" for p in (data_args.train_teacher or "").split(",") if p.strip())
+    return f"teacher rankings {files} ({n_rows} rows)"
 
 
 def train_main(config_cls: type, trainer_cls: type, argv: Sequence[str] | None = None) -> dict:

@@ -1,0 +1,94 @@
+"""What a user shares: model cards written on save, load_ranker for every kind, compatibility with other loaders."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rankkd.testing import make_toy_examples
+
+
+@pytest.fixture(scope="module")
+def trained_dir(tiny_bert_dir, tmp_path_factory):
+    """A tiny cross-encoder trained for 2 steps through the real script entry point."""
+    from rankkd.commands.train_listwise import main
+
+    root = tmp_path_factory.mktemp("release")
+    make_toy_examples(8, 6).save_to_disk(str(root / "toy"))
+    out = root / "student"
+    main(["--model_name_or_path", str(tiny_bert_dir), "--train_examples", str(root / "toy"), "--output_dir", str(out),
+          "--max_steps", "2", "--per_device_train_batch_size", "4", "--save_strategy", "no", "--report_to", "none",
+          "--use_cpu", "true", "--loss", "listnet+ranknet", "--loss_weights", "0.5", "0.5",
+          "--teacher_name", "toy teacher", "--disable_tqdm", "true"])
+    return out
+
+
+def test_model_card_names_base_teacher_data_losses_and_citations(trained_dir, tiny_bert_dir):
+    card = (trained_dir / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: transformers")
+    assert f"base_model: {tiny_bert_dir}" in card
+    assert "toy teacher" in card and "(8 rows)" in card
+    assert "`ListNetLoss`" in card and "`RankNetLoss`" in card
+    assert "Cao" in card  # ListNet's citation
+    assert "| `learning_rate` |" in card
+    metrics = json.loads((trained_dir / "rankkd_metrics.json").read_text())
+    assert metrics["init_model"] == str(tiny_bert_dir)
+
+
+def test_load_ranker_and_other_loaders_agree(trained_dir):
+    import torch
+    from sentence_transformers import CrossEncoder
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from rankkd import load_ranker
+    from rankkd.inference import PointwiseReranker
+
+    queries, passages = ["the cat answer"] * 2, ["answer the dog", "a tree leaf"]
+    ranker = load_ranker(trained_dir, dtype="float32", show_progress=False)
+    assert isinstance(ranker, PointwiseReranker)
+    ours = ranker.score_pairs(queries, passages)
+    st = CrossEncoder(str(trained_dir), device="cpu").predict(list(zip(queries, passages)), activation_fn=torch.nn.Identity())
+    np.testing.assert_allclose(ours, st, atol=1e-5)
+    model = AutoModelForSequenceClassification.from_pretrained(trained_dir).eval()
+    tok = AutoTokenizer.from_pretrained(trained_dir)
+    with torch.no_grad():
+        plain = model(**tok(queries, passages, return_tensors="pt", padding=True)).logits[:, 0].numpy()
+    np.testing.assert_allclose(ours, plain, atol=1e-5)
+
+
+def test_load_ranker_takes_a_lora_adapter(tiny_bert_dir, tmp_path):
+    from rankkd import load_ranker
+    from rankkd.trainers import ListwiseConfig, ListwiseTrainer
+
+    args = ListwiseConfig(output_dir=str(tmp_path / "lora"), use_lora=True, lora_r=4, lora_target_modules=["query"],
+                          max_steps=1, per_device_train_batch_size=2, report_to="none", use_cpu=True,
+                          save_strategy="no", group_size=6)
+    trainer = ListwiseTrainer(model=str(tiny_bert_dir), args=args, train_dataset=make_toy_examples(4, 6))
+    trainer.train()
+    trainer.save_model(str(tmp_path / "lora"))
+    assert (tmp_path / "lora" / "adapter_config.json").is_file()
+    ranker = load_ranker(tmp_path / "lora", dtype="float32", show_progress=False)
+    scores = ranker.score_pairs(["cat"], ["answer"])
+    assert scores.shape == (1,) and np.isfinite(scores).all()
+
+
+def test_load_ranker_takes_a_causal_lm_as_listwise(tmp_path):
+    from rankkd import load_ranker
+    from rankkd.models.llm import make_tiny_causal_lm
+    from rankkd.ranker import ListwiseReranker, ranker_kind
+
+    path = make_tiny_causal_lm(tmp_path / "lm")
+    assert ranker_kind(path) == "listwise"
+    assert isinstance(load_ranker(path, mode="single-token", window=4, stride=2), ListwiseReranker)
+
+
+def test_load_ranker_refuses_what_it_cannot_rank(tmp_path):
+    from rankkd.ranker import ranker_kind
+
+    with pytest.raises(ValueError, match="no config.json or adapter_config.json"):
+        ranker_kind(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["BertModel"]}))
+    with pytest.raises(ValueError, match="neither a sequence classifier"):
+        ranker_kind(tmp_path)
