@@ -56,6 +56,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--learning-rate", type=float, default=2e-5)
     parser.add_argument("--query-max-length", type=int, default=32)
     parser.add_argument("--passage-max-length", type=int, default=224)
+    parser.add_argument("--rankkd-chunk", type=int, default=None,
+                        help="rankkd length_sorted_chunks (default: the RerankerConfig default, 32)")
     parser.add_argument("--st-mini-batch-size", type=int, default=None,
                         help="RankNetLoss mini_batch_size (ST default: the batch size in windows, as pairs)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the fresh head, the shuffle and the trainers")
@@ -210,6 +212,7 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
             target_transform="reciprocal", group_size=5, sampling="top",
             query_max_length=args.query_max_length, passage_max_length=args.passage_max_length,
             train_sampling_strategy="sequential",  # the same windows in the same order as ST
+            **({"length_sorted_chunks": args.rankkd_chunk} if args.rankkd_chunk else {}),
         )
         trainer = ListwiseTrainer(model=model_dir, args=config, train_dataset=load_from_disk(str(work / "rankkd-data")),
                                   callbacks=[timing])
@@ -306,6 +309,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         for r in range(args.rounds):
             for tool in (TOOLS if r % 2 == 0 else TOOLS[::-1]):  # ABBA: neither tool always goes first
                 runs[tool].append(_spawn(args, argv, tool, work))
+                done = runs[tool][-1]
+                # progress on stderr: a long run on a loaded machine is not silent, and a partial run is not lost
+                print(f"round {r + 1} {tool}: {done['windows_per_s']:.3f} windows/s, "
+                      f"{done['cpu_seconds'] / args.steps:.2f} CPU s/step, peak RSS {done['peak_rss_mb']:.0f} MB, "
+                      f"losses {[round(x, 4) for x in done['losses']]}", file=sys.stderr, flush=True)
         load_after = os.getloadavg()[0]
 
     best = {tool: max(results, key=lambda res: res["windows_per_s"]) for tool, results in runs.items()}
