@@ -55,7 +55,7 @@ class RerankerConfig(TrainingArguments):
     query_max_length: int = field(default=32, metadata={"help": "Query token budget."})
     passage_max_length: int = field(default=224, metadata={"help": "Passage token budget."})
     length_sorted_chunks: int | None = field(
-        default=32,
+        default=16,
         metadata={"help": "Run the batch's pairs through the model in chunks of this many, sorted by length, each "
                   "padded only to its own longest pair (less padding, same gradients). None: one pass."},
     )
@@ -234,9 +234,11 @@ class RerankerTrainer(Trainer):
             return self._pair_logits(model, model_inputs)
         lengths = model_inputs["attention_mask"].sum(dim=1)
         order = torch.argsort(lengths, descending=True, stable=True)
+        # Equal-sized chunks of at most `chunk` pairs: 40 pairs go as 20 + 20, not 32 + 8 (32 padded to the longest).
+        size = -(-n_pairs // -(-n_pairs // chunk))
         pieces = []
-        for start in range(0, n_pairs, chunk):
-            index = order[start : start + chunk]
+        for start in range(0, n_pairs, size):
+            index = order[start : start + size]
             width = int(lengths[index].max())
             pieces.append(self._pair_logits(model, {k: v[index][:, :width] for k, v in model_inputs.items()}))
         logits = torch.empty(n_pairs, dtype=pieces[0].dtype, device=pieces[0].device)
