@@ -220,3 +220,34 @@ def test_length_sorted_chunks_give_the_scores_of_one_padded_pass(tiny_bert_dir, 
             scores.append(trainer.score_groups(model, batch))
     assert scores[0].shape == (6, 6)
     torch.testing.assert_close(scores[0], scores[1], atol=1e-5, rtol=1e-5)
+
+
+def test_biencoder_student_learns_and_saves_a_plain_encoder(tiny_bert_dir, tmp_path):
+    import numpy as np
+    from transformers import AutoModel, AutoTokenizer
+
+    from rankkd.inference.biencoder import BiEncoderReranker
+    from rankkd.trainers import BiEncoderListwiseConfig, BiEncoderListwiseTrainer
+
+    train, held_out = make_toy_examples(32, 6, seed=1), make_toy_examples(12, 6, seed=2)
+    model = AutoModel.from_pretrained(tiny_bert_dir, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
+
+    def ndcg(m):
+        from rankkd.evaluation import evaluate_run
+
+        ev = _evaluator(held_out)
+        return evaluate_run(ev.qrels, BiEncoderReranker(m, tokenizer, show_progress=False).rerank(
+            ev.run, ev.queries, ev.corpus), metrics=("ndcg@10",))["ndcg@10"]
+
+    before_ndcg, before = ndcg(model), _snapshot(model)
+    args = _config(BiEncoderListwiseConfig, tmp_path, loss="ranknet", learning_rate=3e-3, temperature=0.1)
+    trainer = BiEncoderListwiseTrainer(model=model, args=args, train_dataset=train, processing_class=tokenizer)
+    trainer.train()
+    assert any(not torch.equal(p, before[n]) for n, p in model.named_parameters() if n in before)
+    assert ndcg(model) > before_ndcg + 0.05
+    trainer.save_model(str(tmp_path / "bi"))
+    reloaded = BiEncoderReranker.from_pretrained(tmp_path / "bi", dtype="float32", show_progress=False)
+    np.testing.assert_allclose(
+        reloaded.score_pairs(["a cat"], ["answer"]),
+        BiEncoderReranker(model.float(), tokenizer, show_progress=False).score_pairs(["a cat"], ["answer"]), atol=1e-5)

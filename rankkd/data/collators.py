@@ -64,6 +64,10 @@ class GroupCollator:
         self._transform = get_target_transform(self.target_transform, **self.target_transform_kwargs)
         self._rng = random.Random(self.seed)
 
+    def encode(self, queries: list[str], passages: list[str]) -> dict[str, Any]:
+        """Model inputs of the batch's pairs (cross-encoders: the joint pair encoding)."""
+        return dict(self.encoder(queries, passages))
+
     def _targets(self, row: dict[str, Any], index: list[int], target: str | None = None) -> list[float]:
         target = target or self.target
         if target == "none":
@@ -107,7 +111,7 @@ class GroupCollator:
             n = len(row_targets)
             mask[r, :n] = True
             flat_index.extend(r * width + j for j in range(n))
-        batch: dict[str, Any] = dict(self.encoder(queries, passages))
+        batch: dict[str, Any] = self.encode(queries, passages)
         batch["targets"] = _to_matrix(targets, width)
         for name, values in extras.items():
             batch[f"targets_{name}"] = _to_matrix(values, width)
