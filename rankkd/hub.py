@@ -11,6 +11,8 @@ The saved folder loads with ``datasets.load_from_disk`` and directly as ``--trai
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import logging
 import os
@@ -170,13 +172,63 @@ def push_dataset(dataset_dict: Any, repo_id: str, *, card_dir: str | os.PathLike
     if not isinstance(dataset_dict, datasets.DatasetDict):
         raise TypeError(f"push_dataset needs a DatasetDict, got {type(dataset_dict).__name__}")
     token = token or os.environ.get("HF_TOKEN") or None
-    dataset_dict.push_to_hub(repo_id, token=token, private=private, commit_message=commit_message)
     card = Path(card_dir) / "README.md" if card_dir is not None else None
     text = card.read_text(encoding="utf-8") if card is not None and card.is_file() else \
         dataset_card(dataset_dict, meta or {})
-    # push_to_hub writes a minimal card; ours replaces it (its YAML `configs` point at the same data/ files)
-    HfApi(token=token).upload_file(path_or_fileobj=text.encode("utf-8"), path_in_repo="README.md", repo_id=repo_id,
-                                   repo_type="dataset", commit_message="Add rankkd dataset card")
+    with hub_errors(repo_id, token):
+        dataset_dict.push_to_hub(repo_id, token=token, private=private, commit_message=commit_message)
+        # push_to_hub writes a minimal card; ours replaces it (its YAML `configs` point at the same data/ files)
+        HfApi(token=token).upload_file(path_or_fileobj=text.encode("utf-8"), path_in_repo="README.md",
+                                       repo_id=repo_id, repo_type="dataset", commit_message="Add rankkd dataset card")
     url = f"https://huggingface.co/datasets/{repo_id}"
+    logger.info("pushed %s", url)
+    return url
+
+
+class HubPushError(RuntimeError):
+    """A push to the Hugging Face Hub failed; the message never contains the token."""
+
+
+@contextlib.contextmanager
+def hub_errors(repo_id: str, token: str | None):
+    """Turn Hub failures into :class:`HubPushError` with a clear reason, scrubbing the token from the message."""
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    def scrub(text: str) -> str:
+        return text.replace(token, "***") if token else text
+
+    try:
+        yield
+    except OfflineModeIsEnabled:
+        raise HubPushError(
+            f"cannot push to {repo_id!r}: Hugging Face Hub offline mode is on (HF_HUB_OFFLINE=1). The files are ready "
+            "locally; unset HF_HUB_OFFLINE on a machine with network access and push again"
+        ) from None
+    except Exception as error:  # connection, auth, permission: say which, without the token
+        raise HubPushError(f"cannot push to {repo_id!r}: {type(error).__name__}: {scrub(str(error))}") from None
+
+
+def push_model(folder: str | os.PathLike, repo_id: str, *, token: str | None = None, private: bool | None = None,
+               commit_message: str = "Upload rankkd model") -> str:
+    """Push a saved model folder (merged weights or a LoRA adapter, with its model card) to the Hub model ``repo_id``.
+
+    The folder must hold a model card (``README.md``, written by rankkd on save) and either ``config.json`` or
+    ``adapter_config.json``. The token is ``token`` or ``$HF_TOKEN`` (or the cached login); it is never printed or
+    logged. Returns the model URL.
+    """
+    from huggingface_hub import HfApi
+
+    folder = Path(folder)
+    if not ((folder / "config.json").is_file() or (folder / "adapter_config.json").is_file()):
+        raise FileNotFoundError(f"{folder} has neither config.json nor adapter_config.json: not a saved model folder")
+    if not (folder / "README.md").is_file():
+        raise FileNotFoundError(f"{folder} has no README.md model card; save the model with a rankkd trainer first")
+    token = token or os.environ.get("HF_TOKEN") or None
+    with hub_errors(repo_id, token):
+        api = HfApi(token=token)
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message=commit_message,
+                          ignore_patterns=["checkpoint-*", "*.tmp", ".*"])
+    url = f"https://huggingface.co/{repo_id}"
     logger.info("pushed %s", url)
     return url

@@ -92,3 +92,33 @@ def test_load_ranker_refuses_what_it_cannot_rank(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"architectures": ["BertModel"]}))
     with pytest.raises(ValueError, match="neither a sequence classifier"):
         ranker_kind(tmp_path)
+
+
+def test_push_model_offline_gives_a_clear_error_without_the_token(trained_dir, monkeypatch, caplog):
+    import huggingface_hub.constants
+
+    from rankkd.hub import HubPushError, push_model
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    secret = "hf_" + "x" * 30
+    with caplog.at_level("DEBUG"), pytest.raises(HubPushError, match="offline mode is on") as info:
+        push_model(trained_dir, "someone/student", token=secret)
+    assert secret not in str(info.value) and secret not in caplog.text
+
+
+def test_push_model_refuses_a_folder_without_card(tmp_path):
+    from rankkd.hub import push_model
+
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="no README.md model card"):
+        push_model(tmp_path, "someone/student")
+
+
+def test_hub_errors_scrub_the_token():
+    from rankkd.hub import HubPushError, hub_errors
+
+    secret = "hf_" + "y" * 30
+    with pytest.raises(HubPushError) as info:
+        with hub_errors("someone/x", secret):
+            raise ConnectionError(f"401 for token {secret}")
+    assert "***" in str(info.value) and secret not in str(info.value)

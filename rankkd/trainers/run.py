@@ -49,8 +49,11 @@ def train_from_args(config, data_args, trainer_cls: type) -> dict:
         with atomic_write(f"{config.output_dir}/{METRICS_FILE}") as handle:
             json.dump(metrics, handle, indent=2)
         logger.info("final metrics: %s", json.dumps(metrics))
-    if config.push_to_hub:
-        trainer.push_to_hub()
+    if config.push_to_hub and trainer.is_world_process_zero():
+        from rankkd.hub import push_model
+
+        # Our push uploads the final folder with rankkd's card; errors are clear and never show the token.
+        push_model(config.output_dir, config.hub_model_id or Path(config.output_dir).name, token=config.hub_token)
     return metrics
 
 
