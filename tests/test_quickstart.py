@@ -37,3 +37,25 @@ def test_biencoder_scores_are_cosines_and_rerank_keeps_the_tail(tiny_bert_dir):
     assert order == ["d2", "d1", "d3"]
     with pytest.raises(MissingTextError, match="document 'd9'"):
         ranker.rerank({"q": {"d9": 1.0}}, {"q": "x"}, corpus)
+
+
+def test_end_to_end_quickstart_with_tiny_models(tiny_bert_dir, tmp_path):
+    """first stage -> teacher -> student training -> ranx table + PNG, with tiny stand-ins for SmolLM2 and MiniLM."""
+    import json
+
+    from rankkd.models.llm import make_tiny_causal_lm
+    from rankkd.quickstart import main
+
+    teacher = make_tiny_causal_lm(tmp_path / "teacher")
+    summary = main(["--out", str(tmp_path / "qs"), "--train-queries", "4", "--test-queries", "5", "--depth", "4",
+                    "--teacher", str(teacher), "--student", str(tiny_bert_dir)])
+    out = tmp_path / "qs"
+    table = (out / "results.md").read_text()
+    for name in ("BM25", "SmolLM2 teacher", "MiniLM zero-shot", "MiniLM distilled"):
+        assert name in table
+    assert (out / "results.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((out / "results.json").read_text())["num_queries"] == summary["test_queries"] == 5
+    assert (out / "student" / "README.md").read_text().count("RankNetLoss") >= 1
+    # the teacher's work is checkpointed per query: a re-run recomputes nothing
+    lines = (out / "teacher.train.ckpt.jsonl").read_text().splitlines()
+    assert len(lines) == summary["train_queries"]
