@@ -60,8 +60,8 @@ def pydoc_collection(n_queries: int = 100, seed: int = 0, min_words: int = 30):
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="outputs/quickstart", help="output folder")
-    parser.add_argument("--train-queries", type=int, default=60, help="synthetic queries the teacher annotates")
-    parser.add_argument("--test-queries", type=int, default=100, help="synthetic queries for evaluation")
+    parser.add_argument("--train-queries", type=int, default=40, help="synthetic queries the teacher annotates")
+    parser.add_argument("--test-queries", type=int, default=80, help="synthetic queries for evaluation")
     parser.add_argument("--depth", type=int, default=10, help="BM25 candidates per query (one teacher window)")
     parser.add_argument("--epochs", type=float, default=1.0, help="student training epochs")
     parser.add_argument("--passage-max-length", type=int, default=128, help="student passage token budget")
