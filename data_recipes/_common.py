@@ -83,6 +83,19 @@ def command_line(recipe: str, argv: list[str] | None) -> str:
     return f"python data_recipes/{recipe}.py " + shlex.join(sys.argv[1:] if argv is None else argv)
 
 
+def recipe_meta(recipe: str, argv: list[str] | None, args: argparse.Namespace, *, pretty_name: str,
+                description: str, teacher_prov: dict, report: Any, timer: "Timer", extra_sources: tuple = (),
+                teacher_file_key: str = "teacher_file", **fields: Any) -> dict[str, Any]:
+    """The dataset-card metadata every recipe writes: what, from which inputs, which teacher, how, with which repairs."""
+    inputs = {name: getattr(args, name, None) for name in ("queries", "corpus", "run", "qrels")}
+    provenance = {"recipe": recipe, **inputs, **fields, "seed": getattr(args, "seed", None), "teacher": teacher_prov,
+                  "input_repairs": dict(report.counts), "timings_seconds": timer.seconds}
+    return {"pretty_name": pretty_name, "description": description,
+            "teacher": teacher_prov.get("teacher") or teacher_prov.get(teacher_file_key),
+            "sources": [p for p in (*inputs.values(), *extra_sources) if p],
+            "command": command_line(recipe, argv), "provenance": provenance}
+
+
 def finish(dataset_dict: Any, args: argparse.Namespace, meta: dict[str, Any],
            files: Callable[[Path], None] | None = None, out: str | Path | None = None,
            push_to: str | None = None) -> Path:

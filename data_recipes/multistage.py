@@ -54,16 +54,12 @@ def main(argv: list[str] | None = None) -> Path:
         contrastive = _common.contrastive_groups(queries, corpus, run, qrels, depth=args.contrastive_depth,
                                                  group_size=args.group_size, seed=args.seed, report=report)
     splits = {"train": train, "contrastive": contrastive, "distill": train.remove_columns("labels")}
-    provenance = {"recipe": "multistage", "queries": args.queries, "corpus": args.corpus, "run": args.run,
-                  "qrels": args.qrels, "depth": args.depth, "contrastive_depth": args.contrastive_depth,
-                  "group_size": args.group_size, "seed": args.seed, "teacher": teacher_prov,
-                  "input_repairs": dict(report.counts), "timings_seconds": timer.seconds}
-    meta = {"pretty_name": "Multi-stage (contrastive + KD) cross-encoder training data",
-            "description": "Contrastive groups and knowledge-distillation rows from a first-stage run and LLM "
-                           "teacher rankings (Pezzuti et al., ECIR 2025).",
-            "teacher": teacher_prov.get("teacher") or teacher_prov.get("teacher_file"),
-            "sources": [p for p in (args.queries, args.corpus, args.run, args.qrels) if p],
-            "command": _common.command_line("multistage", argv), "provenance": provenance}
+    meta = _common.recipe_meta(
+        "multistage", argv, args, pretty_name="Multi-stage (contrastive + KD) cross-encoder training data",
+        description="Contrastive groups and knowledge-distillation rows from a first-stage run and LLM teacher "
+                    "rankings (Pezzuti et al., ECIR 2025).",
+        teacher_prov=teacher_prov, report=report, timer=timer, depth=args.depth,
+        contrastive_depth=args.contrastive_depth, group_size=args.group_size)
     return _common.finish(datasets.DatasetDict(splits), args, meta,
                           lambda folder: write_teacher(records, folder / "teacher.jsonl"))
 

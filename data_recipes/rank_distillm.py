@@ -52,16 +52,12 @@ def main(argv: list[str] | None = None) -> Path:
             splits["pretrain"] = _common.contrastive_groups(queries, corpus, run, qrels, depth=args.pretrain_depth,
                                                             group_size=args.group_size, seed=args.seed,
                                                             report=report)
-    provenance = {"recipe": "rank_distillm", "queries": args.queries, "corpus": args.corpus, "run": args.run,
-                  "qrels": args.qrels, "depth": args.depth, "pretrain_depth": args.pretrain_depth,
-                  "group_size": args.group_size, "seed": args.seed, "teacher": teacher_prov,
-                  "input_repairs": dict(report.counts), "timings_seconds": timer.seconds}
-    meta = {"pretty_name": "Rank-DistiLLM-style distillation data",
-            "description": "Teacher re-rankings of a first-stage top-k (`train`) and InfoNCE groups with hard "
-                           "negatives (`pretrain`), following Rank-DistiLLM (Schlatt et al., ECIR 2025).",
-            "teacher": teacher_prov.get("teacher") or teacher_prov.get("teacher_file"),
-            "sources": [p for p in (args.queries, args.corpus, args.run, args.qrels) if p],
-            "command": _common.command_line("rank_distillm", argv), "provenance": provenance}
+    meta = _common.recipe_meta(
+        "rank_distillm", argv, args, pretty_name="Rank-DistiLLM-style distillation data",
+        description="Teacher re-rankings of a first-stage top-k (`train`) and InfoNCE groups with hard negatives "
+                    "(`pretrain`), following Rank-DistiLLM (Schlatt et al., ECIR 2025).",
+        teacher_prov=teacher_prov, report=report, timer=timer, depth=args.depth,
+        pretrain_depth=args.pretrain_depth, group_size=args.group_size)
     return _common.finish(datasets.DatasetDict(splits), args, meta,
                           lambda folder: write_teacher(records, folder / "teacher.jsonl"))
 

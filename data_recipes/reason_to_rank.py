@@ -52,15 +52,12 @@ def main(argv: list[str] | None = None) -> Path:
                                          else "rationale", queries=queries, relevant_top=args.relevant_top,
                                          report=report)
               for target in ("pointwise", "comparative", "listwise")}
-    provenance = {"recipe": "reason_to_rank", "queries": args.queries, "corpus": args.corpus, "run": args.run,
-                  "relevant_top": args.relevant_top, "student_tokenizer": args.student_tokenizer,
-                  "teacher": teacher_prov, "repairs": dict(report.counts), "timings_seconds": timer.seconds}
-    meta = {"pretty_name": "Reason-to-Rank-style reasoning SFT data",
-            "description": "Pointwise (direct relevance) and comparative reasoning rows distilled from LLM teacher "
-                           "rationales (Reason-to-Rank, Ji et al., 2024).",
-            "teacher": teacher_prov.get("teacher") or teacher_prov.get("cot_file"),
-            "sources": [p for p in (args.queries, args.corpus, args.run, args.cot_file) if p],
-            "command": _common.command_line("reason_to_rank", argv), "provenance": provenance}
+    meta = _common.recipe_meta(
+        "reason_to_rank", argv, args, pretty_name="Reason-to-Rank-style reasoning SFT data",
+        description="Pointwise (direct relevance) and comparative reasoning rows distilled from LLM teacher "
+                    "rationales (Reason-to-Rank, Ji et al., 2024).",
+        teacher_prov=teacher_prov, report=report, timer=timer, extra_sources=(args.cot_file,),
+        teacher_file_key="cot_file", relevant_top=args.relevant_top, student_tokenizer=args.student_tokenizer)
     return _common.finish(datasets.DatasetDict(splits), args, meta,
                           lambda folder: write_teacher(windows, folder / "teacher_windows.jsonl"))
 
