@@ -122,3 +122,24 @@ def test_hub_errors_scrub_the_token():
         with hub_errors("someone/x", secret):
             raise ConnectionError(f"401 for token {secret}")
     assert "***" in str(info.value) and secret not in str(info.value)
+
+
+def test_training_continues_from_a_saved_lora_adapter(tiny_bert_dir, tmp_path):
+    """A LoRA adapter folder given as the student is loaded trainable (curricula chain adapter stages)."""
+    import torch
+
+    from rankkd.trainers import ListwiseConfig, ListwiseTrainer
+
+    def config(out):
+        return ListwiseConfig(output_dir=str(out), use_lora=True, lora_r=4, lora_target_modules=["query"],
+                              max_steps=1, per_device_train_batch_size=2, report_to="none", use_cpu=True,
+                              save_strategy="no", group_size=6, learning_rate=1e-2)
+
+    first = ListwiseTrainer(model=str(tiny_bert_dir), args=config(tmp_path / "a"), train_dataset=make_toy_examples(4, 6))
+    first.train()
+    first.save_model(str(tmp_path / "a"))
+    second = ListwiseTrainer(model=str(tmp_path / "a"), args=config(tmp_path / "b"), train_dataset=make_toy_examples(4, 6))
+    trainable = {n: p.detach().clone() for n, p in second.model.named_parameters() if p.requires_grad}
+    assert any("lora_" in n for n in trainable)
+    second.train()
+    assert any(not torch.equal(p, trainable[n]) for n, p in second.model.named_parameters() if n in trainable)

@@ -82,6 +82,7 @@ def load_sequence_classifier(
     num_labels: int | None = 1,
     trust_remote_code: bool = False,
     merge_lora: bool = False,
+    is_trainable: bool = False,
     device: Any = None,
     attn_implementation: str | None = None,
 ) -> tuple[Any, Any]:
@@ -89,7 +90,8 @@ def load_sequence_classifier(
 
     ``path_or_id`` is an ``AutoModelForSequenceClassification`` folder or Hub id, or a PEFT adapter folder
     (``adapter_config.json`` present): the base named by ``base_model_name_or_path`` is loaded, then the adapter via
-    ``peft``; ``merge_lora=True`` folds the LoRA weights into the base (faster inference, plain model returned).
+    ``peft``; ``merge_lora=True`` folds the LoRA weights into the base (faster inference, plain model returned);
+    ``is_trainable=True`` keeps the adapter trainable (to continue training it).
     The tokenizer is taken from the adapter folder when it has one (training may have added a pad token), else from
     the base. ``num_labels=None`` keeps the checkpoint's own value; otherwise a mismatching head is re-initialised by
     transformers (with its usual warning). ``trust_remote_code`` stays off unless asked for.
@@ -130,7 +132,8 @@ def load_sequence_classifier(
             model.resize_token_embeddings(len(tokenizer))
         # autocast_adapter_dtype=False keeps the LoRA weights in the base dtype (peft upcasts them to fp32 by
         # default, which is meant for training and makes every bf16 LoRA matmul mix dtypes).
-        model = PeftModel.from_pretrained(model, adapter_dir, is_trainable=False, autocast_adapter_dtype=False)
+        model = PeftModel.from_pretrained(model, adapter_dir, is_trainable=is_trainable,
+                                          autocast_adapter_dtype=is_trainable)
         if merge_lora:
             model = model.merge_and_unload()
 

@@ -182,26 +182,26 @@ class RerankerTrainer(Trainer):
     # ------------------------------------------------------------------ set-up
     @staticmethod
     def _resolve_model(model, args: RerankerConfig, tokenizer):
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        """A model id/folder becomes ``(model, tokenizer)`` through the same loader as inference (fp32 weights: the
+        Trainer's bf16 autocast does the rest; a LoRA adapter folder stays an adapter, to train further)."""
+        from transformers import AutoTokenizer
+
+        from rankkd.models.loading import _ensure_pad_token, load_sequence_classifier
 
         model = model if model is not None else args.model_name_or_path
         if model is None:
             raise ValueError("no student: pass model=... or set model_name_or_path in the config")
         if isinstance(model, str):
-            tokenizer = tokenizer or AutoTokenizer.from_pretrained(model, trust_remote_code=args.trust_remote_code)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                model, num_labels=1, trust_remote_code=args.trust_remote_code
+            model, loaded_tokenizer = load_sequence_classifier(
+                model, dtype="float32", num_labels=1, trust_remote_code=args.trust_remote_code, is_trainable=True
             )
+            tokenizer = tokenizer or loaded_tokenizer
         if tokenizer is None:
             name = getattr(model.config, "_name_or_path", None)
             if not name:
                 raise ValueError("pass processing_class=<tokenizer>: the model does not say where it was loaded from")
             tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=args.trust_remote_code)
-        if tokenizer.pad_token_id is None:
-            # Decoder LLMs (e.g. SmolLM2, Llama) have no pad token: reuse EOS, and tell the classification head.
-            tokenizer.pad_token = tokenizer.eos_token
-        if getattr(model.config, "pad_token_id", None) is None:
-            model.config.pad_token_id = tokenizer.pad_token_id
+        _ensure_pad_token(model, tokenizer)
         return model, tokenizer
 
     def make_collator(self, args: RerankerConfig) -> GroupCollator:
