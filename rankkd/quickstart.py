@@ -174,7 +174,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
         handle.write(table + "\n")
     report.to_json(out / "results.json")
     report.plot(out / "results.png")
-    trainer.create_model_card()
+    trainer.create_model_card(results={
+        f"{metric} (pydoc inverse-cloze test, BM25 top-{args.student_depth})": value
+        for metric, value in report.mean_scores["MiniLM distilled"].items()})
     summary = {"passages": len(corpus), "train_queries": len(bm25_train), "test_queries": len(test_q),
                "seconds": {k: round(v, 1) for k, v in timings.items()},
                **{f"{run}/{metric}": round(value, 4) for run, scores in report.mean_scores.items()

@@ -143,3 +143,19 @@ def test_training_continues_from_a_saved_lora_adapter(tiny_bert_dir, tmp_path):
     assert any("lora_" in n for n in trainable)
     second.train()
     assert any(not torch.equal(p, trainable[n]) for n, p in second.model.named_parameters() if n in trainable)
+
+
+def test_push_dataset_offline_gives_a_clear_error_and_keeps_the_card(tmp_path, monkeypatch):
+    import datasets
+    import huggingface_hub.constants
+
+    from rankkd.hub import HubPushError, push_dataset, save_dataset_dict
+
+    dd = datasets.DatasetDict({"train": make_toy_examples(3, 4)})
+    folder = save_dataset_dict(dd, tmp_path / "ds", meta={"pretty_name": "toy", "teacher": "toy teacher"})
+    card = (folder / "README.md").read_text()
+    assert "toy teacher" in card and "teacher_ranks" in card
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True, raising=False)
+    with pytest.raises(HubPushError, match="cannot push to 'someone/toy'"):
+        push_dataset(folder, "someone/toy", token="hf_" + "z" * 30)

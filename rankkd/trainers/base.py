@@ -286,7 +286,8 @@ class RerankerTrainer(Trainer):
     training_data_description: str | None = None
     method_name = "listwise distillation"
 
-    def create_model_card(self, model_name: str | None = None, **kwargs: Any) -> None:
+    def create_model_card(self, model_name: str | None = None, results: dict[str, float] | None = None,
+                          **kwargs: Any) -> None:
         """Write rankkd's model card (base model, teacher, data, losses with citations, hyper-parameters, results).
 
         Called on ``push_to_hub`` by the Trainer and after the final save by the scripts.
@@ -295,9 +296,12 @@ class RerankerTrainer(Trainer):
 
         if not self.is_world_process_zero():
             return
-        results = {}
+        logged: dict[str, float] = {}
         for entry in self.state.log_history:
-            results.update({k: v for k, v in entry.items() if k.startswith("eval_") and isinstance(v, (int, float))})
+            logged.update({k: v for k, v in entry.items() if k.startswith("eval_") and isinstance(v, (int, float))})
+        # Results measured outside the Trainer (e.g. a test-set re-ranking) are passed in and win.
+        logged = {k.removeprefix("eval_"): v for k, v in logged.items() if not k.endswith(("runtime", "per_second"))}
+        logged.update(results or {})
         write_model_card(
             self.args.output_dir,
             model_name=model_name or self.args.hub_model_id or Path(self.args.output_dir).name,
@@ -307,7 +311,7 @@ class RerankerTrainer(Trainer):
             losses=dict(self.loss_fn.losses),
             loss_weights=self.loss_fn.weights,
             hyperparameters=hyperparameters_of(self.args),
-            results={k.removeprefix("eval_"): v for k, v in results.items() if not k.endswith(("runtime", "per_second"))},
+            results=logged,
             method=self.method_name,
         )
 
