@@ -44,8 +44,8 @@ def collection(tmp_path_factory):
     write_qrels({f"q{t}": {f"d{t}": 2, f"d{t + 6}": 1} for t in range(3)}, root / "qrels.txt")
     windows = [{"qid": f"q{t}", "query": queries[f"q{t}"], "window": 0, "candidates": [f"d{t}", f"d{t + 3}",
                 f"d{t + 6}"], "docids": [f"d{t + 6}", f"d{t}", f"d{t + 3}"],
-                "rationale": f"[3] directly addresses the query.\n[1] is related.\n[2] mentions other topics.\n\n"
-                             f"[3] > [1] > [2]"} for t in range(4)]
+                "rationale": "[3] directly addresses the query.\n[1] is related.\n[2] mentions other topics.\n\n"
+                             "[3] > [1] > [2]"} for t in range(4)]
     (root / "teacher_cot.jsonl").write_text("".join(json.dumps(w) + "\n" for w in windows))
     full = [{"qid": f"q{t}", "query": queries[f"q{t}"], "docids": list(reversed(list(run[f"q{t}"])))[:20]}
             for t in range(4)]

@@ -177,7 +177,7 @@ def validate_examples(ds: datasets.Dataset) -> None:
                     got = "None" if values is None else len(values)
                     raise DataFormatError("examples", None,
                                           f"row {row}: column {name!r} has {got} entries but 'docids' has "
-                                          f"{len(docids)}", f"every list column aligned with 'docids'")
+                                          f"{len(docids)}", "every list column aligned with 'docids'")
             if "teacher_ranks" in list_columns:
                 ranks = [r for r in batch["teacher_ranks"][i] if r is not None]
                 if len(set(ranks)) != len(ranks) or any(r < 0 for r in ranks):

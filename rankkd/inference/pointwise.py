@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from rankkd.data.encoding import PairEncoder, PairTemplate
+from rankkd.data.encoding import PairEncoder
 
 logger = logging.getLogger(__name__)
 

@@ -96,7 +96,6 @@ def load_sequence_classifier(
     the base. ``num_labels=None`` keeps the checkpoint's own value; otherwise a mismatching head is re-initialised by
     transformers (with its usual warning). ``trust_remote_code`` stays off unless asked for.
     """
-    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     torch_dtype = resolve_dtype(dtype)
