@@ -159,3 +159,18 @@ def test_push_dataset_offline_gives_a_clear_error_and_keeps_the_card(tmp_path, m
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True, raising=False)
     with pytest.raises(HubPushError, match="cannot push to 'someone/toy'"):
         push_dataset(folder, "someone/toy", token="hf_" + "z" * 30)
+
+
+def test_default_cross_encoder_head_is_seeded(tmp_path):
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from rankkd.models.pretrained import save_default_cross_encoder
+
+    heads = []
+    for name in ("a", "b"):
+        folder = save_default_cross_encoder(tmp_path / name, seed=3)
+        model = AutoModelForSequenceClassification.from_pretrained(folder)
+        assert model.config.num_labels == 1 and (folder / "tokenizer.json").is_file()
+        heads.append(model.classifier.weight.detach())
+    torch.testing.assert_close(heads[0], heads[1])

@@ -23,5 +23,28 @@ def default_student_path() -> str:
     return str(folder)
 
 
+def save_default_cross_encoder(out_dir: str | Path, seed: int = 0) -> Path:
+    """The default student's weights with a fresh 1-logit head (seeded), saved with its tokenizer to ``out_dir``.
+
+    MiniLM-L6 ships as a bi-encoder; benchmarks that compare cross-encoder tools load this one folder in each tool,
+    so both see the same head.
+    """
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    source = default_student_path()
+    torch.manual_seed(seed)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # "newly initialised head" is expected here
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=1, dtype=torch.float32)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    model.save_pretrained(out_dir)
+    AutoTokenizer.from_pretrained(source).save_pretrained(out_dir)
+    return Path(out_dir)
+
+
 if __name__ == "__main__":
     print(default_student_path())

