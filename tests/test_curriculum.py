@@ -53,3 +53,21 @@ def test_unknown_trainer_is_named(tiny_bert_dir, tmp_path):
     spec["stages"][0]["trainer"] = "pairwise_magic"
     with pytest.raises(ValueError, match=r"stage 0 \(contrastive\): unknown trainer 'pairwise_magic'"):
         run_curriculum(spec)
+
+
+def test_biencoder_stages_chain(tiny_bert_dir, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from rankkd.trainers.curriculum import run_curriculum
+
+    spec = _spec(tiny_bert_dir, tmp_path)
+    for stage in spec["stages"]:
+        stage["trainer"] = "biencoder"
+    results = run_curriculum(spec)
+    first, second = (tmp_path / "cur" / "0-contrastive"), (tmp_path / "cur" / "1-distill")
+    assert results[1]["metrics"]["init_model"] == str(first)
+    a, b = load_file(str(first / "model.safetensors")), load_file(str(second / "model.safetensors"))
+    # the second stage trained the first stage's encoder further
+    name = next(k for k in a if k.endswith("query.weight"))
+    assert a[name].shape == b[name].shape and not torch.equal(a[name], b[name])

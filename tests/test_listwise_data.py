@@ -109,3 +109,37 @@ def test_bad_records(tokenizer):
         build_sft_examples(_records()[:1], {"d1": "a", "d3": "c"}, tokenizer)
     with pytest.raises(ValueError, match="target must be one of"):
         build_sft_examples(_records(), CORPUS, tokenizer, target="listnet")
+
+
+def test_shuffled_windows_keep_the_teacher_order(tokenizer):
+    records = _records() * 20
+    ds = build_sft_examples(records, CORPUS, tokenizer, target="permutation", shuffle=1.0, seed=3)
+    assert all(ds["shuffled"])
+    # the prompt order changed for some windows, yet every target still names the teacher's order
+    assert any(row != list(r.candidates) for row, r in zip(ds["docids"], records))
+    for docids, order, record in zip(ds["docids"], ds["order"], records):
+        assert [docids[i] for i in order] == record.docids
+    again = build_sft_examples(records, CORPUS, tokenizer, target="permutation", shuffle=1.0, seed=3)
+    assert again["docids"] == ds["docids"]
+    half = build_sft_examples(records, CORPUS, tokenizer, target="permutation", shuffle=0.5, seed=0)
+    assert 0 < sum(half["shuffled"]) < len(records)
+    none = build_sft_examples(records, CORPUS, tokenizer, target="permutation")
+    assert not any(none["shuffled"]) and none["docids"] == [list(r.candidates) for r in records]
+    with pytest.raises(ValueError, match="shuffle is a probability"):
+        build_sft_examples(records, CORPUS, tokenizer, shuffle=2)
+
+
+def test_shuffle_renumbers_the_rationale():
+    import random
+
+    from rankkd.listwise.data import shuffle_record
+
+    record = _records()[0]
+    for seed in range(6):
+        shuffled = shuffle_record(record, random.Random(seed))
+        new_id = {d: shuffled.candidates.index(d) + 1 for d in record.candidates}
+        assert shuffled.docids == record.docids
+        # d2 (old [2]) is the one that "directly addresses the query"; d1 (old [1]) is off topic
+        assert f"Passage [{new_id['d2']}] directly addresses" in shuffled.rationale
+        assert f"Passage [{new_id['d1']}] is off topic" in shuffled.rationale
+        assert shuffled.rationale.splitlines()[0] == " > ".join(f"[{new_id[d]}]" for d in record.docids)

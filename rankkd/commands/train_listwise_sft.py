@@ -65,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     model.train()
     queries = read_queries(data_args.train_queries) if data_args.train_queries else None
     train = build_sft_examples(records, corpus, tokenizer, target=config.target,
-                               prompt_config=config.prompt_config(), queries=queries, report=report)
+                               prompt_config=config.prompt_config(), queries=queries, report=report,
+                               shuffle=config.shuffle_windows, seed=config.seed)
     report.log()
     logger.info("%d %s rows from %d teacher records", len(train), config.target, len(records))
 

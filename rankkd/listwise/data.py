@@ -12,12 +12,20 @@ loss on the completion only):
                  ``relevant`` for its top ``relevant_top`` passages of the window, else ``not relevant``.
 ``comparative``  one row per window: reasons in teacher order phrased as comparisons of neighbours, then the order.
 
-Rows also carry ``qid``, ``docids`` (candidates in prompt order) and ``order`` (0-based teacher permutation).
+Rows also carry ``qid``, ``docids`` (candidates in prompt order), ``order`` (0-based teacher permutation) and
+``shuffled`` (whether the prompt order was shuffled).
+
+``shuffle`` (a probability) shows a window's candidates in a seeded random order, with the target permutation and the
+rationale's passage ids remapped to match. Teacher windows list candidates in first-stage order and the teacher often
+keeps the first passage first, so a student trained on them alone learns to copy the input order; RankZephyr
+(Pradeep et al., 2023) shuffles the input order for the same reason.
 """
 
 from __future__ import annotations
 
+import random
 import re
+from dataclasses import replace
 from typing import Any, Sequence
 
 import datasets
@@ -104,6 +112,26 @@ def _window(record: TeacherRecord, corpus: dict[str, str]) -> tuple[list[str], l
     return candidates, texts, order
 
 
+_PASSAGE_ID = re.compile(r"\[(\d+)\]")
+
+
+def shuffle_record(record: TeacherRecord, rng: random.Random) -> TeacherRecord:
+    """``record`` with its candidates in a random prompt order; the teacher order (``docids``) is unchanged and the
+    rationale's numeric passage ids (``[3]``) are renumbered to the new prompt positions."""
+    candidates = list(record.candidates) if record.candidates is not None else list(record.docids)
+    shown = candidates[:]
+    rng.shuffle(shown)
+    new_position = {old: shown.index(docid) for old, docid in enumerate(candidates)}
+    rationale = record.rationale
+    if rationale:
+        def renumber(match: re.Match) -> str:
+            old = int(match.group(1)) - 1
+            return f"[{new_position[old] + 1}]" if old in new_position else match.group(0)
+
+        rationale = _PASSAGE_ID.sub(renumber, rationale)
+    return replace(record, candidates=shown, rationale=rationale)
+
+
 def _check_rationale_order(record: TeacherRecord, order: list[int], n: int, style: str,
                            report: RepairReport | None) -> None:
     """Count rationales whose own ranking line disagrees with the (repaired) teacher order."""
@@ -126,19 +154,27 @@ def build_sft_examples(
     queries: dict[str, str] | None = None,
     relevant_top: int = 2,
     report: RepairReport | None = None,
+    shuffle: float = 0.0,
+    seed: int = 0,
 ) -> datasets.Dataset:
     """Conversational prompt/completion rows (see the module docstring) from teacher window records.
 
     ``queries`` overrides the record's query text when given. Records without a rationale are skipped for the
-    reasoning targets and counted as ``no_rationale_skipped``; nothing is dropped silently.
+    reasoning targets and counted as ``no_rationale_skipped``; nothing is dropped silently. ``shuffle`` is the
+    probability that a window is shown in a random order (see the module docstring); ``seed`` makes it repeatable.
     """
     if target not in TARGET_KINDS:
         raise ValueError(f"target must be one of {TARGET_KINDS}, got {target!r}")
+    if not 0.0 <= shuffle <= 1.0:
+        raise ValueError(f"shuffle is a probability in [0, 1], got {shuffle!r}")
+    rng = random.Random(seed)
     config = prompt_config or PromptConfig(reasoning=target in ("rationale", "comparative"))
     style = config.identifiers
-    rows: dict[str, list] = {"prompt": [], "completion": [], "qid": [], "docids": [], "order": []}
+    rows: dict[str, list] = {"prompt": [], "completion": [], "qid": [], "docids": [], "order": [], "shuffled": []}
+    shuffled = False
 
     def add(prompt: list[dict], completion: str, qid: str, docids: list[str], order: list[int]) -> None:
+        rows["shuffled"].append(shuffled)
         rows["prompt"].append(prompt)
         rows["completion"].append([{"role": "assistant", "content": completion}])
         rows["qid"].append(qid)
@@ -147,6 +183,10 @@ def build_sft_examples(
 
     for record in records:
         query = queries.get(record.qid, record.query) if queries else record.query
+        # draw for every record, so which windows are shuffled does not depend on the target kind
+        shuffled = rng.random() < shuffle
+        if shuffled:
+            record = shuffle_record(record, rng)
         candidates, texts, order = _window(record, corpus)
         n = len(candidates)
         if target == "permutation":

@@ -28,6 +28,9 @@ class ListwiseSFTConfig(SFTConfig):
     target: str = field(default="permutation",
                         metadata={"help": "permutation | rationale | pointwise | comparative (see listwise.data)."})
     identifiers: str = field(default="number", metadata={"help": "Passage identifiers: number ([1]) or letter ([A])."})
+    shuffle_windows: float = field(default=0.0, metadata={
+        "help": "Probability of showing a training window in a random order (targets remapped), so the student "
+                "cannot learn to copy the first-stage order (RankZephyr's augmentation)."})
     max_passage_tokens: int = field(default=100, metadata={"help": "Passage truncation, in tokens."})
     max_query_tokens: int = field(default=64, metadata={"help": "Query truncation, in tokens."})
     rank_eval_depth: int = field(default=20, metadata={"help": "Re-rank the top-k of the validation run."})
@@ -43,6 +46,8 @@ class ListwiseSFTConfig(SFTConfig):
 
         if self.target not in TARGET_KINDS:
             raise ValueError(f"target must be one of {TARGET_KINDS}, got {self.target!r}")
+        if not 0.0 <= self.shuffle_windows <= 1.0:
+            raise ValueError(f"shuffle_windows is a probability in [0, 1], got {self.shuffle_windows!r}")
         if self.identifiers not in ("number", "letter"):
             raise ValueError(f"identifiers must be 'number' or 'letter', got {self.identifiers!r}")
         super().__post_init__()

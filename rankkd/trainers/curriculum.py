@@ -9,6 +9,9 @@ A curriculum is a mapping (usually a YAML file)::
       - {name: contrastive, trainer: listwise, loss: infonce, target: none, sampling: single_relevant, ...}
       - {name: distill, trainer: listwise, loss: ranknet, target: teacher_ranks, ...}
 
+``trainer`` is ``listwise`` (cross-encoder), ``pointwise_kd`` or ``biencoder`` (a bi-encoder student trained with the
+same losses; the stages of ``scripts/bench/twolar_scifact.py``).
+
 Stage ``i`` writes to ``<output_dir>/<i>-<name>`` and starts from stage ``i-1``'s saved model (stage 0 from
 ``model_name_or_path``). A stage whose folder already holds ``rankkd_metrics.json`` finished earlier and is skipped,
 so a crashed curriculum re-runs only what is left (Pezzuti et al., ECIR 2025: contrastive then KD, and the reverse).
@@ -25,9 +28,11 @@ logger = logging.getLogger(__name__)
 
 
 def _trainers() -> dict[str, tuple[type, type]]:
-    from rankkd.trainers import ListwiseConfig, ListwiseTrainer, PointwiseKDConfig, PointwiseKDTrainer
+    from rankkd.trainers import BiEncoderListwiseConfig, BiEncoderListwiseTrainer, ListwiseConfig, ListwiseTrainer, \
+        PointwiseKDConfig, PointwiseKDTrainer
 
-    return {"listwise": (ListwiseConfig, ListwiseTrainer), "pointwise_kd": (PointwiseKDConfig, PointwiseKDTrainer)}
+    return {"listwise": (ListwiseConfig, ListwiseTrainer), "pointwise_kd": (PointwiseKDConfig, PointwiseKDTrainer),
+            "biencoder": (BiEncoderListwiseConfig, BiEncoderListwiseTrainer)}
 
 
 def run_curriculum(spec: Mapping[str, Any]) -> list[dict[str, Any]]:

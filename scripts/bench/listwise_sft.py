@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the first step of a warm-up has lr 0: a lost step in a ~20-step run")
     p.add_argument("--batch-size", type=int, default=2, help="windows per forward pass")
     p.add_argument("--grad-accum", type=int, default=2)
+    p.add_argument("--shuffle", type=float, default=1.0,
+                   help="probability of showing a training window in random order (0: the teacher files' order; the "
+                        "first 30-min run without it learned to copy the BM25 order)")
     p.add_argument("--full-ft", action="store_true", help="train all weights instead of a LoRA adapter")
     p.add_argument("--lora-r", type=int, default=16)
     p.add_argument("--train-dtype", default="float32", help="weights dtype while training (bf16 backward was far "
@@ -127,7 +130,7 @@ def train(args: argparse.Namespace, out: Path, result: dict) -> Any:
     model.train()
     config = ListwiseSFTConfig(
         output_dir=str(out), model_name_or_path=str(default_llm()), use_lora=not args.full_ft, lora_r=args.lora_r,
-        lora_alpha=2 * args.lora_r, target="permutation", identifiers="letter",
+        lora_alpha=2 * args.lora_r, target="permutation", identifiers="letter", shuffle_windows=args.shuffle,
         max_passage_tokens=args.max_passage_tokens, max_query_tokens=args.max_query_tokens,
         max_steps=2 if args.quick else args.max_steps, learning_rate=args.lr, warmup_steps=args.warmup_steps,
         lr_scheduler_type="constant_with_warmup", per_device_train_batch_size=1 if args.quick else args.batch_size,
@@ -136,7 +139,8 @@ def train(args: argparse.Namespace, out: Path, result: dict) -> Any:
         dataloader_num_workers=0, max_length=1024)
     train_set = build_sft_examples(records, corpus, tokenizer, target="permutation",
                                    prompt_config=config.prompt_config(),
-                                   queries=read_queries(folder / "queries.tsv"), report=report)
+                                   queries=read_queries(folder / "queries.tsv"), report=report,
+                                   shuffle=config.shuffle_windows, seed=args.seed)
     stopper = TimeLimit.make(args.train_minutes * 60)
     trainer = ListwiseSFTTrainer(model=model, args=config, train_dataset=train_set, processing_class=tokenizer,
                                  callbacks=[stopper])
@@ -155,7 +159,8 @@ def train(args: argparse.Namespace, out: Path, result: dict) -> Any:
         "data_repairs": report.to_dict()["counts"],
         "config": {"lora": not args.full_ft, "lora_r": args.lora_r, "lr": args.lr, "batch": args.batch_size,
                    "grad_accum": args.grad_accum, "max_passage_tokens": args.max_passage_tokens,
-                   "identifiers": "letter", "target": "permutation", "train_dtype": args.train_dtype,
+                   "identifiers": "letter", "target": "permutation", "shuffle": args.shuffle,
+                   "train_dtype": args.train_dtype,
                    "schedule": "constant_with_warmup", "threads": args.threads},
     })
     logger.info("trained %d steps (%d windows) in %.0f s", steps, windows, seconds)
