@@ -7,6 +7,7 @@ import pytest
 from rankkd.data.errors import DataFormatError, RepairReport
 from rankkd.data.teacher import TeacherRecord
 from rankkd.listwise.data import build_sft_examples, split_rationale
+from rankkd.listwise.parsing import parse_permutation
 from rankkd.listwise.prompts import PromptConfig, build_target, format_permutation, render_prompt, truncate_by_tokens
 
 
@@ -143,3 +144,18 @@ def test_shuffle_renumbers_the_rationale():
         assert f"Passage [{new_id['d2']}] directly addresses" in shuffled.rationale
         assert f"Passage [{new_id['d1']}] is off topic" in shuffled.rationale
         assert shuffled.rationale.splitlines()[0] == " > ".join(f"[{new_id[d]}]" for d in record.docids)
+
+
+def test_permutation_rationale_rows_rank_first_and_use_the_prompt_labels(tokenizer):
+    ds = build_sft_examples(_records(), CORPUS, tokenizer, target="permutation_rationale",
+                            prompt_config=PromptConfig(identifiers="letter", reasoning=True, explain_after=True))
+    content = ds["completion"][0][0]["content"]
+    first, rest = content.split("\n\n", 1)
+    assert first == "[B] > [C] > [A]"
+    # the teacher wrote numeric ids; the student sees letters, so its explanation names letters too
+    assert rest.startswith("- Passage [B] directly addresses") and "Passage [C] is similar to Passage [B]" in rest
+    assert "[9]" in rest  # an id outside the window is left as written
+    assert "ranking on the first line" in ds["prompt"][0][-1]["content"]
+    assert parse_permutation(content, 3, "letter").order == [1, 2, 0]
+    with pytest.raises(ValueError, match="explain_after=True needs reasoning=True"):
+        PromptConfig(explain_after=True)

@@ -168,3 +168,42 @@ def test_generative_and_single_token_rankers_run_on_a_tiny_model(tiny_lm):
     assert gen.rank(windows[1:])[0].order == results[1].order
     first = SingleTokenRanker(model, tokenizer, PromptConfig(identifiers="letter"))
     assert [sorted(r.order) for r in first.rank(windows)] == [[0, 1, 2], [0, 1]]
+
+
+def test_single_token_ranking_refuses_a_reasoning_first_prompt():
+    with pytest.raises(ValueError, match="reasoning before the ranking"):
+        SingleTokenRanker(model=None, tokenizer=None, prompt_config=PromptConfig(reasoning=True))
+    ranker = SingleTokenRanker(model=None, tokenizer=None,
+                               prompt_config=PromptConfig(reasoning=True, explain_after=True))
+    assert ranker.prompt_config.explain_after
+
+
+def test_generate_ranking_stops_after_the_ranking_line(tiny_lm):
+    import torch
+
+    from rankkd.listwise.inference import make_ranker
+
+    model, tokenizer = tiny_lm
+    explain_after = PromptConfig(identifiers="letter", reasoning=True, explain_after=True)
+    answer = tokenizer("[B] > [A]\n", add_special_tokens=False, return_tensors="pt")["input_ids"][0]
+    seen = {}
+
+    class Model:
+        device = "cpu"
+
+        def generate(self, input_ids, attention_mask, **kwargs):
+            seen.update(kwargs)
+            tail = torch.cat([answer, torch.full((3,), tokenizer.pad_token_id)])  # padding after the stop
+            return torch.cat([input_ids, tail.expand(input_ids.shape[0], -1)], dim=1)
+
+    ranker = make_ranker(Model(), tokenizer, "generate-ranking", prompt_config=explain_after)
+    results = ranker.rank([("q", ["a", "b"]), ("r", ["c", "d"])])
+    assert [r.order for r in results] == [[1, 0], [1, 0]]
+    assert seen["stop_strings"] == ["\n"] and seen["max_new_tokens"] == 5 * 2 + 8
+    assert ranker.generated_tokens == 2 * len(answer)
+    full = make_ranker(Model(), tokenizer, "generate", prompt_config=explain_after)
+    seen.clear()
+    full.rank([("q", ["a", "b"])])
+    assert "stop_strings" not in seen and seen["max_new_tokens"] == 5 * 2 + 256
+    with pytest.raises(ValueError, match="stop_after_ranking needs a prompt whose answer starts with the ranking"):
+        make_ranker(Model(), tokenizer, "generate-ranking", prompt_config=PromptConfig())

@@ -7,6 +7,8 @@ loss on the completion only):
 ``rationale``    completion = the teacher's reasoning, then the permutation (DeAR-CoT). The Reason-to-Rank
                  rationales start with the ranking line; it is removed from the reasoning and the (repaired) teacher
                  permutation is put last, where the parser and the prompt's instruction expect it.
+``permutation_rationale``  the permutation first, then the teacher's reasoning (Reason-to-Rank's own answer format:
+                 the student ranks and explains; single-token ranking reads the first identifier and skips the rest).
 ``pointwise``    one row per passage: query + that passage -> the teacher's reason for it + a relevance judgement
                  (Reason-to-Rank's direct-relevance reasoning). The judgement comes from the teacher's rank:
                  ``relevant`` for its top ``relevant_top`` passages of the window, else ``not relevant``.
@@ -36,7 +38,9 @@ from rankkd.listwise.parsing import parse_permutation
 from rankkd.listwise.prompts import PromptConfig, build_messages, build_target, format_permutation, identifier, \
     truncate_by_tokens
 
-TARGET_KINDS = ("permutation", "rationale", "pointwise", "comparative")
+#: targets whose prompt asks for an explanation as well as the ranking
+REASONING_TARGETS = ("rationale", "permutation_rationale", "comparative")
+TARGET_KINDS = ("permutation", "rationale", "permutation_rationale", "pointwise", "comparative")
 
 # "- Passage [4] is ...", "[4] is ...", "Passage 4: ..." at the start of a line (after bullets / numbering)
 _REASON_HEAD = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*(?:passage\s*)?\[?\s*(\d+|[A-Z])\s*\]?(?=[\s:,.)]|$)",
@@ -115,6 +119,16 @@ def _window(record: TeacherRecord, corpus: dict[str, str]) -> tuple[list[str], l
 _PASSAGE_ID = re.compile(r"\[(\d+)\]")
 
 
+def relabel_passages(text: str, position: dict[int, int], style: str = "number") -> str:
+    """Rewrite the numeric passage ids ``[k]`` of a teacher text: old 0-based index ``k - 1`` becomes
+    ``[identifier(position[k - 1], style)]``; ids outside ``position`` are left as they are."""
+    def relabel(match: re.Match) -> str:
+        old = int(match.group(1)) - 1
+        return f"[{identifier(position[old], style)}]" if old in position else match.group(0)
+
+    return _PASSAGE_ID.sub(relabel, text)
+
+
 def shuffle_record(record: TeacherRecord, rng: random.Random) -> TeacherRecord:
     """``record`` with its candidates in a random prompt order; the teacher order (``docids``) is unchanged and the
     rationale's numeric passage ids (``[3]``) are renumbered to the new prompt positions."""
@@ -122,13 +136,7 @@ def shuffle_record(record: TeacherRecord, rng: random.Random) -> TeacherRecord:
     shown = candidates[:]
     rng.shuffle(shown)
     new_position = {old: shown.index(docid) for old, docid in enumerate(candidates)}
-    rationale = record.rationale
-    if rationale:
-        def renumber(match: re.Match) -> str:
-            old = int(match.group(1)) - 1
-            return f"[{new_position[old] + 1}]" if old in new_position else match.group(0)
-
-        rationale = _PASSAGE_ID.sub(renumber, rationale)
+    rationale = relabel_passages(record.rationale, new_position) if record.rationale else record.rationale
     return replace(record, candidates=shown, rationale=rationale)
 
 
@@ -168,7 +176,8 @@ def build_sft_examples(
     if not 0.0 <= shuffle <= 1.0:
         raise ValueError(f"shuffle is a probability in [0, 1], got {shuffle!r}")
     rng = random.Random(seed)
-    config = prompt_config or PromptConfig(reasoning=target in ("rationale", "comparative"))
+    config = prompt_config or PromptConfig(reasoning=target in REASONING_TARGETS,
+                                           explain_after=target == "permutation_rationale")
     style = config.identifiers
     rows: dict[str, list] = {"prompt": [], "completion": [], "qid": [], "docids": [], "order": [], "shuffled": []}
     shuffled = False
@@ -197,10 +206,16 @@ def build_sft_examples(
             if report is not None:
                 report.add("no_rationale_skipped", record.origin or record.qid)
             continue
+        rationale = record.rationale
+        if style != "number":
+            # teacher rationales name passages [1]..[n]; the student's prompt uses this style's labels
+            rationale = relabel_passages(rationale, {i: i for i in range(n)}, style)
+            record = replace(record, rationale=rationale)
         _check_rationale_order(record, order, n, style, report)
-        reasoning, reasons = split_rationale(record.rationale, n, style)
-        if target == "rationale":
-            add(build_messages(tokenizer, query, texts, config), build_target(order, reasoning, style), record.qid,
+        reasoning, reasons = split_rationale(rationale, n, style)
+        if target in ("rationale", "permutation_rationale"):
+            add(build_messages(tokenizer, query, texts, config),
+                build_target(order, reasoning, style, explain_after=target == "permutation_rationale"), record.qid,
                 candidates, order)
         elif target == "comparative":
             add(build_messages(tokenizer, query, texts, config),

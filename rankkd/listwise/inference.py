@@ -131,7 +131,12 @@ def _batches(seq: Sequence, size: int):
 
 @dataclass
 class GenerativeRanker:
-    """Generate the permutation (greedy unless ``do_sample``) and parse it; texts kept in ``last_outputs``."""
+    """Generate the permutation (greedy unless ``do_sample``) and parse it; texts kept in ``last_outputs``.
+
+    ``stop_after_ranking`` (only with an ``explain_after`` prompt, where the ranking is the first line) stops each
+    answer at the end of its ranking line: the explaining student ranks without writing its explanation.
+    ``generated_tokens`` counts the answer tokens generated so far (up to, not including, the end token).
+    """
 
     model: Any
     tokenizer: Any
@@ -139,12 +144,19 @@ class GenerativeRanker:
     max_new_tokens: int | None = None
     batch_size: int = 8
     do_sample: bool = False
+    stop_after_ranking: bool = False
     last_outputs: list[str] = field(default_factory=list)
+    generated_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        if self.stop_after_ranking and not self.prompt_config.explain_after:
+            raise ValueError("stop_after_ranking needs a prompt whose answer starts with the ranking "
+                             "(PromptConfig(reasoning=True, explain_after=True))")
 
     def _budget(self, n: int) -> int:
         # "[12] > " is ~6 tokens per passage with digit-splitting tokenizers; reasoning needs a fixed extra budget
         per = 6 if self.prompt_config.identifiers == "number" else 5
-        extra = 256 if self.prompt_config.reasoning else 8
+        extra = 256 if self.prompt_config.reasoning and not self.stop_after_ranking else 8
         return self.max_new_tokens or per * n + extra
 
     def rank(self, windows: Sequence[Window]) -> list[ParseResult]:
@@ -158,10 +170,13 @@ class GenerativeRanker:
             enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
             enc = enc.to(self.model.device)
             max_new = max(self._budget(len(p)) for _, p in batch)
+            stop = {"stop_strings": ["\n"], "tokenizer": self.tokenizer} if self.stop_after_ranking else {}
             with torch.inference_mode():
                 out = self.model.generate(**enc, max_new_tokens=max_new, do_sample=self.do_sample,
-                                          pad_token_id=self.tokenizer.pad_token_id)
-            texts = self.tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+                                          pad_token_id=self.tokenizer.pad_token_id, **stop)
+            new = out[:, enc["input_ids"].shape[1]:]
+            self.generated_tokens += int((new != self.tokenizer.pad_token_id).sum())
+            texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
             for (_, passages), text in zip(batch, texts):
                 self.last_outputs.append(text)
                 results.append(parse_permutation(text, len(passages), self.prompt_config.identifiers))
@@ -197,6 +212,11 @@ class SingleTokenRanker:
     prompt_config: PromptConfig = field(default_factory=PromptConfig)
     batch_size: int = 8
     _token_cache: dict[int, list[int]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.prompt_config.reasoning and not self.prompt_config.explain_after:
+            raise ValueError("single-token ranking reads the first answer token, but this prompt asks for reasoning "
+                             "before the ranking; use reasoning=False or explain_after=True")
 
     def _ids(self, n: int) -> list[int]:
         if n not in self._token_cache:
@@ -340,14 +360,17 @@ def rerank_run(
 
 
 def make_ranker(model: Any, tokenizer: Any, mode: str = "generate", **kwargs: Any) -> WindowRanker:
-    """``"generate"`` -> :class:`GenerativeRanker`, ``"single-token"`` -> :class:`SingleTokenRanker`."""
+    """``"generate"`` -> :class:`GenerativeRanker`, ``"generate-ranking"`` -> one that stops after the ranking line
+    (explain-after students), ``"single-token"`` -> :class:`SingleTokenRanker`."""
     if mode == "generate":
         return GenerativeRanker(model, tokenizer, **kwargs)
+    if mode in ("generate-ranking", "generate_ranking"):
+        return GenerativeRanker(model, tokenizer, stop_after_ranking=True, **kwargs)
     if mode in ("single-token", "single_token", "first"):
         kwargs.pop("max_new_tokens", None)
         kwargs.pop("do_sample", None)
         return SingleTokenRanker(model, tokenizer, **kwargs)
-    raise ValueError(f"mode must be 'generate' or 'single-token', got {mode!r}")
+    raise ValueError(f"mode must be 'generate', 'generate-ranking' or 'single-token', got {mode!r}")
 
 
 PermutationFn = Callable[[str, Sequence[str]], Sequence[int]]

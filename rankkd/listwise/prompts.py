@@ -26,6 +26,8 @@ class PromptConfig:
     ``identifiers="letter"`` uses ``[A]..[Z]`` (FIRST-style): with tokenizers that split digits (SmolLM2, Llama-3)
     a two-digit number is two tokens, so only letters give every passage of a 20-window a single-token identifier.
     ``reasoning=True`` asks for a short explanation before the ranking (CoT students); the ranking stays the last line.
+    With ``explain_after=True`` as well, the ranking comes first and the explanation after it (Reason-to-Rank's answer
+    format): the student explains, and single-token ranking can still read the first identifier.
     """
 
     max_passage_tokens: int = 100
@@ -33,8 +35,11 @@ class PromptConfig:
     identifiers: str = "number"
     system_prompt: str | None = DEFAULT_SYSTEM_PROMPT
     reasoning: bool = False
+    explain_after: bool = False
 
     def __post_init__(self) -> None:
+        if self.explain_after and not self.reasoning:
+            raise ValueError("explain_after=True needs reasoning=True (it places the explanation after the ranking)")
         if self.identifiers not in IDENTIFIER_STYLES:
             raise ValueError(f"identifiers must be one of {IDENTIFIER_STYLES}, got {self.identifiers!r}")
         if self.max_passage_tokens < 1 or self.max_query_tokens < 1:
@@ -102,7 +107,10 @@ def user_message(query: str, passages: Sequence[str], config: PromptConfig) -> s
               f"Rank the {n} passages above based on their relevance to the search query. All the passages should "
               f"be included and listed using identifiers, in descending order of relevance. The output format should "
               f"be [] > [], e.g., {example}."]
-    if config.reasoning:
+    if config.reasoning and config.explain_after:
+        lines[-1] += " Give the ranking on the first line, then explain briefly why the most relevant passages " \
+                     "answer the query."
+    elif config.reasoning:
         lines[-1] += " First explain briefly why the most relevant passages answer the query, then give the ranking " \
                      "on the last line."
     else:
@@ -135,9 +143,13 @@ def format_permutation(order: Sequence[int], style: str = "number") -> str:
     return " > ".join(f"[{identifier(i, style)}]" for i in order)
 
 
-def build_target(order: Sequence[int], reasoning: str | None = None, style: str = "number") -> str:
-    """The assistant answer: optional reasoning, then the permutation as the last line."""
+def build_target(order: Sequence[int], reasoning: str | None = None, style: str = "number", *,
+                 explain_after: bool = False) -> str:
+    """The assistant answer: optional reasoning, then the permutation as the last line (or, with ``explain_after``,
+    the permutation first and the reasoning after it)."""
     permutation = format_permutation(order, style)
     if reasoning and reasoning.strip():
+        if explain_after:
+            return f"{permutation}\n\n{reasoning.strip()}"
         return f"{reasoning.strip()}\n\n{permutation}"
     return permutation

@@ -26,7 +26,7 @@ class ListwiseSFTConfig(SFTConfig):
     merge_lora_on_save: bool = field(default=True,
                                      metadata={"help": "save_model() writes the merged full model, not the adapter."})
     target: str = field(default="permutation",
-                        metadata={"help": "permutation | rationale | pointwise | comparative (see listwise.data)."})
+                        metadata={"help": "permutation | rationale | permutation_rationale | pointwise | comparative (see listwise.data)."})
     identifiers: str = field(default="number", metadata={"help": "Passage identifiers: number ([1]) or letter ([A])."})
     shuffle_windows: float = field(default=0.0, metadata={
         "help": "Probability of showing a training window in a random order (targets remapped), so the student "
@@ -54,10 +54,12 @@ class ListwiseSFTConfig(SFTConfig):
 
     def prompt_config(self):
         """The :class:`~rankkd.listwise.prompts.PromptConfig` shared by training data and evaluation."""
+        from rankkd.listwise.data import REASONING_TARGETS
         from rankkd.listwise.prompts import PromptConfig
 
         return PromptConfig(max_passage_tokens=self.max_passage_tokens, max_query_tokens=self.max_query_tokens,
-                            identifiers=self.identifiers, reasoning=self.target in ("rationale", "comparative"))
+                            identifiers=self.identifiers, reasoning=self.target in REASONING_TARGETS,
+                            explain_after=self.target == "permutation_rationale")
 
     def lora_config(self):
         """``peft.LoraConfig`` for a causal LM from the ``lora_*`` fields, or None without ``use_lora``."""

@@ -2,8 +2,11 @@
 then re-rank the BM25 top-k of TREC DL19 with sliding windows, by generation and by FIRST single-token logits.
 
 One model serves both modes: training prompts and targets use LETTER identifiers (``[A] > [C] > ...``), because
-SmolLM2 splits ``[12]`` into ``[ 1 2 ]`` while every ``[X]`` letter is one token after ``[``. The target is the
-permutation only (no rationale): generation is then short and parsing reliable. Training stops at ``--train-minutes``
+SmolLM2 splits ``[12]`` into ``[ 1 2 ]`` while every ``[X]`` letter is one token after ``[``. Windows are shown
+in a seeded random order (``--shuffle``): unshuffled, the student learned to copy the BM25 order. ``--target``:
+``permutation`` (the permutation only: generation is short and parsing reliable), or ``permutation_rationale``
+(Reason-to-Rank's answer: the permutation, then the teacher's explanation; mode ``generate`` then writes the
+explanation too, and mode ``generate-ranking`` stops at the end of the ranking line). Training stops at ``--train-minutes``
 (a callback checks wall time after every optimizer step; the LR is constant, no warm-up by default, so stopping at any
 step leaves no half-finished decay schedule). On the shared 2-core CPU, ``--threads 1`` was about 2x faster than 2
 (OpenMP barriers stall when other processes hold the cores).
@@ -50,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the first step of a warm-up has lr 0: a lost step in a ~20-step run")
     p.add_argument("--batch-size", type=int, default=2, help="windows per forward pass")
     p.add_argument("--grad-accum", type=int, default=2)
+    p.add_argument("--target", default="permutation", choices=["permutation", "permutation_rationale"],
+                   help="permutation only, or Reason-to-Rank's answer: the permutation, then the teacher's "
+                        "explanation (then mode generate writes the explanation; add generate-ranking to --modes "
+                        "to time the ranking line alone)")
     p.add_argument("--shuffle", type=float, default=1.0,
                    help="probability of showing a training window in random order (0: the teacher files' order; the "
                         "first 30-min run without it learned to copy the BM25 order)")
@@ -130,14 +137,14 @@ def train(args: argparse.Namespace, out: Path, result: dict) -> Any:
     model.train()
     config = ListwiseSFTConfig(
         output_dir=str(out), model_name_or_path=str(default_llm()), use_lora=not args.full_ft, lora_r=args.lora_r,
-        lora_alpha=2 * args.lora_r, target="permutation", identifiers="letter", shuffle_windows=args.shuffle,
+        lora_alpha=2 * args.lora_r, target=args.target, identifiers="letter", shuffle_windows=args.shuffle,
         max_passage_tokens=args.max_passage_tokens, max_query_tokens=args.max_query_tokens,
         max_steps=2 if args.quick else args.max_steps, learning_rate=args.lr, warmup_steps=args.warmup_steps,
         lr_scheduler_type="constant_with_warmup", per_device_train_batch_size=1 if args.quick else args.batch_size,
         gradient_accumulation_steps=1 if args.quick else args.grad_accum, logging_steps=1, save_strategy="no",
         report_to="none", use_cpu=True, seed=args.seed, bf16=False, gradient_checkpointing=False,
         dataloader_num_workers=0, max_length=1024)
-    train_set = build_sft_examples(records, corpus, tokenizer, target="permutation",
+    train_set = build_sft_examples(records, corpus, tokenizer, target=args.target,
                                    prompt_config=config.prompt_config(),
                                    queries=read_queries(folder / "queries.tsv"), report=report,
                                    shuffle=config.shuffle_windows, seed=args.seed)
@@ -159,7 +166,7 @@ def train(args: argparse.Namespace, out: Path, result: dict) -> Any:
         "data_repairs": report.to_dict()["counts"],
         "config": {"lora": not args.full_ft, "lora_r": args.lora_r, "lr": args.lr, "batch": args.batch_size,
                    "grad_accum": args.grad_accum, "max_passage_tokens": args.max_passage_tokens,
-                   "identifiers": "letter", "target": "permutation", "shuffle": args.shuffle,
+                   "identifiers": "letter", "target": args.target, "shuffle": args.shuffle,
                    "train_dtype": args.train_dtype,
                    "schedule": "constant_with_warmup", "threads": args.threads},
     })
@@ -226,6 +233,10 @@ def evaluate(args: argparse.Namespace, model: Any, tokenizer: Any, prompt_config
             f"dl19_ndcg10_{key}": float(evaluate_run(done_qrels, reranked[mode], ["ndcg@10"])["ndcg@10"]),
             f"{key}_seconds": round(stats[mode].seconds, 1), f"{key}_windows": parse.n,
         })
+        if hasattr(rankers[mode], "generated_tokens"):
+            result[f"{key}_tokens_per_window"] = round(rankers[mode].generated_tokens / max(parse.n, 1), 1)
+        if mode in ("generate", "generate-ranking"):
+            result[f"{key}_parse_rate"] = parse.clean_rate
         if mode == "generate":
             # complete permutation with no repair at all (not merely "something parsed")
             result.update({"parse_rate": parse.clean_rate, "parsed_any_rate": parse.parse_rate,
@@ -235,6 +246,10 @@ def evaluate(args: argparse.Namespace, model: Any, tokenizer: Any, prompt_config
                            "example_outputs": list(rankers[mode].last_outputs)[:3]})
     if "generate_seconds" in result and "single_token_seconds" in result:
         result["speedup_single_token"] = result["generate_seconds"] / max(result["single_token_seconds"], 1e-9)
+    if "generate_ranking_seconds" in result and "single_token_seconds" in result:
+        # against generating the ranking line alone (no explanation): the strict comparison
+        result["speedup_single_token_vs_ranking_line"] = (result["generate_ranking_seconds"]
+                                                          / max(result["single_token_seconds"], 1e-9))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -252,8 +267,10 @@ def main(argv: list[str] | None = None) -> dict:
         from rankkd.models.llm import load_causal_lm
 
         model, tokenizer = load_causal_lm(args.model_dir, dtype=args.eval_dtype)
+        explain = args.target == "permutation_rationale"
         prompt_config = PromptConfig(max_passage_tokens=args.max_passage_tokens,
-                                     max_query_tokens=args.max_query_tokens, identifiers="letter")
+                                     max_query_tokens=args.max_query_tokens, identifiers="letter",
+                                     reasoning=explain, explain_after=explain)
         result["model_dir"] = args.model_dir
     else:
         model, tokenizer, prompt_config = train(args, out, result)
