@@ -380,3 +380,17 @@ def test_push_dataset_uses_env_token_and_uploads_card(tmp_path, monkeypatch, cap
     assert calls["push"] == ("me/toy", "hf_secret") and calls["api_token"] == "hf_secret"
     assert calls["card"]["path_in_repo"] == "README.md" and b"# Toy" in calls["card"]["path_or_fileobj"]
     assert "hf_secret" not in capsys.readouterr().out
+
+
+def test_prompt_template_hash_is_stable_across_added_fields():
+    """Caches written before ``explain_after`` existed must stay valid: these hashes were computed at commit bb379c9."""
+    from rankkd.listwise.prompts import PromptConfig
+    from rankkd.teachers import prompt_template_hash
+
+    assert prompt_template_hash(PromptConfig()) == \
+        "2c8b9dc28ecc72b62f936144a96b8eabe6edfef0222535d75de4ba4bfff72d58"
+    assert prompt_template_hash(PromptConfig(identifiers="letter", reasoning=True), "tmpl") == \
+        "0e3fb2747d702fa916ccbbaae2163d9935fbd56e91bdd782466e9cef233be23b"
+    explained = PromptConfig(identifiers="letter", reasoning=True, explain_after=True)
+    assert prompt_template_hash(explained, "tmpl") != prompt_template_hash(
+        PromptConfig(identifiers="letter", reasoning=True), "tmpl")

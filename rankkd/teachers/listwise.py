@@ -46,11 +46,17 @@ class ListwiseBackend(Protocol):
     def generate(self, windows: Sequence[Window]) -> list[str]: ...
 
 
+# PromptConfig fields added after teacher caches existed: at these values they leave every prompt as it was, so they
+# stay out of the hash and the older caches remain valid.
+_HASH_OMIT_AT = {"explain_after": False}
+
+
 def prompt_template_hash(prompt_config: PromptConfig, chat_template: str | None = None) -> str:
     """sha256 of everything that shapes a prompt besides its content: prompt config, the user-turn wording (rendered
     for a fixed probe window) and the chat template. Changes whenever the prompt wording changes."""
     probe = user_message("<query>", ["<passage 1>", "<passage 2>"], prompt_config)
-    return sha256_text(stable_json({"config": asdict(prompt_config), "probe": probe, "chat_template": chat_template}))
+    config = {k: v for k, v in asdict(prompt_config).items() if k not in _HASH_OMIT_AT or v != _HASH_OMIT_AT[k]}
+    return sha256_text(stable_json({"config": config, "probe": probe, "chat_template": chat_template}))
 
 
 @dataclass
