@@ -10,10 +10,11 @@
           negatives (the recipe's ``labels`` column);
    ``kd``  RankNet on the teacher's order of the pool (TWOLAR's distillation loss, reciprocal-rank targets).
 3. Evaluation (ranx nDCG@10) on the 300 BEIR SciFact test queries: re-ranking the shared BM25 top-100 with the student
-   before and after each stage, against BM25 itself.
+   before and after each stage, against BM25 itself; each student run is also reported fused with BM25 at a fixed
+   weight (``--fusion-weight``, per-query z-scores, not tuned on test qrels).
 
-    python scripts/bench/twolar_scifact.py                      # defaults below; ~25 min on 2 cores
-    python scripts/bench/twolar_scifact.py --stages cl,kd --n-crop 1000
+    python scripts/bench/twolar_scifact.py                      # TWOLAR: RankNet on the teacher order (kd)
+    python scripts/bench/twolar_scifact.py --stages cl,kd       # contrastive on the source documents, then KD
 
 The last printed line is one JSON object: bm25_ndcg10, student_ndcg10_zero_shot, student_ndcg10_<stage>...,
 student_ndcg10 (after the last stage), improvement_over_bm25, timings and the data provenance.
@@ -43,13 +44,20 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=REPO / "outputs" / "bench" / "twolar_scifact")
     parser.add_argument("--n-crop", type=int, default=1000, help="synthetic queries (sentence cropping)")
     parser.add_argument("--depth", type=int, default=10, help="pooled candidates per query ranked by the teacher")
-    parser.add_argument("--stages", default="cl", help="comma-separated training stages in order: cl, kd")
+    parser.add_argument("--stages", default="kd", help="comma-separated training stages in order: cl, kd")
     parser.add_argument("--epochs", type=float, default=1.0, help="epochs per stage")
     parser.add_argument("--batch-size", type=int, default=16, help="queries per step")
+    parser.add_argument("--group-size", type=int, default=4,
+                        help="candidates per query and step (cl: the source document + hard negatives from the pool)")
+    parser.add_argument("--train-passage-tokens", type=int, default=256,
+                        help="passage budget in training, as in evaluation: a cropped query is a span of its source "
+                             "document, and at 128 tokens 56%% of the spans were cut off their positive")
     parser.add_argument("--learning-rate", type=float, default=2e-5)
     parser.add_argument("--temperature", type=float, default=0.05, help="cosine / temperature = logit")
     parser.add_argument("--eval-depth", type=int, default=100)
     parser.add_argument("--max-queries", type=int, default=None, help="evaluate on the first N test queries only")
+    parser.add_argument("--fusion-weight", type=float, default=0.1,
+                        help="BM25 weight of the fused runs also reported (fixed in advance, as in distill_dl.py)")
     return parser
 
 
@@ -88,6 +96,9 @@ def main(argv: list[str] | None = None) -> dict:
     from rankkd.trainers import BiEncoderListwiseConfig, BiEncoderListwiseTrainer
     from rankkd.utils import bf16_supported
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from distill_dl import fuse
+
     torch.set_num_threads(2)
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict = {"command": " ".join(["scripts/bench/twolar_scifact.py", *(argv if argv is not None
@@ -114,6 +125,8 @@ def main(argv: list[str] | None = None) -> dict:
         write_run(reranked, args.out / f"scifact.{tag}.run", tag=f"minilm-{tag}")
         score = evaluate_run(qrels, reranked, metrics=("ndcg@10",))["ndcg@10"]
         result[f"student_ndcg10_{tag}"] = score
+        result[f"student_ndcg10_{tag}_fused"] = evaluate_run(qrels, fuse(reranked, run, args.fusion_weight),
+                                                             metrics=("ndcg@10",))["ndcg@10"]
         logger.info("nDCG@10 %s: %.4f (BM25 %.4f)", tag, score, result["bm25_ndcg10"])
         return score
 
@@ -126,10 +139,10 @@ def main(argv: list[str] | None = None) -> dict:
     for index, stage in enumerate(stages):
         output_dir = args.out / f"student-{index}-{stage}"
         config = BiEncoderListwiseConfig(
-            output_dir=str(output_dir), group_size=args.depth, per_device_train_batch_size=args.batch_size,
+            output_dir=str(output_dir), group_size=args.group_size, per_device_train_batch_size=args.batch_size,
             num_train_epochs=args.epochs, learning_rate=args.learning_rate, temperature=args.temperature,
             warmup_steps=0.1, bf16=bf16_supported(), use_cpu=True, save_strategy="no", report_to="none",
-            logging_steps=10, seed=0, passage_max_length=256, model_name_or_path=str(model_path),
+            logging_steps=10, seed=0, passage_max_length=args.train_passage_tokens, model_name_or_path=str(model_path),
             teacher_name="SmolLM2-135M-Instruct (single-token listwise)" if stage == "kd" else None,
             **STAGES[stage])
         trainer = BiEncoderListwiseTrainer(model=str(model_path), args=config, train_dataset=train)
