@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
     from rankkd.inference.biencoder import BiEncoderReranker
     from rankkd.models.pretrained import default_student_path
     from rankkd.trainers import BiEncoderListwiseConfig, BiEncoderListwiseTrainer
-    from rankkd.utils import bf16_supported
+    from rankkd.utils import atomic_write, bf16_supported
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from distill_dl import fuse
@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> dict:
     result["student_ndcg10"] = result[f"student_ndcg10_{stages[-1]}"]
     result["improvement_over_bm25"] = result["student_ndcg10"] - result["bm25_ndcg10"]
     result["student_dir"] = str(model_path)
-    (args.out / "benchmark.json").write_text(json.dumps(result, indent=2))
+    with atomic_write(args.out / "benchmark.json") as handle:  # never a half-written result file
+        json.dump(result, handle, indent=2)
     print(json.dumps(result))
     return result
 
